@@ -1,0 +1,164 @@
+"""Shared pieces of the benchmarks: test pages, a server to run, statistics, reports."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image, ImageDraw, ImageFont
+from rich.console import Console
+from rich.table import Table
+
+RESULTS = Path(__file__).parent / "results"
+UNTXT = str(Path(sys.executable).with_name("untxt"))
+WORDS = (
+    "invoice total amount paid receipt number customer order service date account balance",
+    "the of and to in for on with by from at as is was be are this that payment due tax net",
+    "shipping address phone street city delivery quantity price unit description item",
+)
+VOCABULARY = " ".join(WORDS).split()
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+    return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default(size)
+
+
+def scanned_page(seed: int, *, width: int = 2550, height: int = 3300) -> Image.Image:
+    """A US-letter page at 300 DPI of prose in a book-sized font, with a little scan noise."""
+    rng = random.Random(seed)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    face = font(38)
+    y = 250
+    while y < height - 300:
+        line = " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(8, 11)))
+        draw.text((220, y), line.capitalize(), font=face, fill=rng.randint(0, 40))
+        y += rng.choice((58, 58, 58, 120))
+    for _ in range(1500):  # specks, as on a real scan
+        x, yy = rng.randrange(width), rng.randrange(height)
+        draw.point((x, yy), fill=rng.randint(100, 200))
+    return image
+
+
+def scanned_pdf(pages: int, dpi: int = 300) -> bytes:
+    """An image-only PDF, as a scanner makes, of ``pages`` pages."""
+    images = [scanned_page(i) for i in range(pages)]
+    buffer = io.BytesIO()
+    images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
+    return buffer.getvalue()
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def summary(latencies: Sequence[float], seconds: float) -> dict[str, float]:
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / seconds if seconds else 0.0,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p90_ms": percentile(latencies, 90) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "max_ms": max(latencies) * 1000 if latencies else float("nan"),
+        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else float("nan"),
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def report(
+    name: str, title: str, columns: list[str], rows: list[list[Any]], data: dict[str, Any]
+) -> Path:
+    """Print a table and write ``bench/results/NAME.json``."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right" if column != columns[0] else "left")
+    for row in rows:
+        table.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
+    Console().print(table)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "benchmark": name,
+        "machine": machine(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **data,
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    Console(stderr=True).print(f"wrote {path}")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(workers: int | None = None, **env: str) -> Iterator[str]:
+    """Start ``untxt serve`` on a fresh data dir and a free port; yield its base URL."""
+    data_dir = Path(tempfile.mkdtemp(prefix="untxt-bench-"))
+    port = free_port()
+    args = [UNTXT, "serve", "--port", str(port), "--data-dir", str(data_dir)]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    environment = {**os.environ, "UNTXT_LOG_LEVEL": "warning", **env}
+    process = subprocess.Popen(args, env=environment, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("untxt serve did not become ready")
+            time.sleep(0.2)
+        time.sleep(1.0)  # let the worker processes finish importing
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        shutil.rmtree(data_dir, ignore_errors=True)

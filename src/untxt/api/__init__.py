@@ -1,0 +1,1 @@
+"""The HTTP API: routers, schemas, problem+json errors, dependencies."""

@@ -1,0 +1,133 @@
+"""``/v1/jobs`` and ``/v1/ocr``: submit OCR jobs, follow them, fetch their results."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from sqlalchemy.orm import Session
+
+from untxt.api.deps import AppState, PrincipalDep, StateDep
+from untxt.api.schemas import JobCreate, JobOut, JobStatus, ListOut
+from untxt.api.uploads import check_options, parse_options, receive_upload, record_upload
+from untxt.db.documents import get_document
+from untxt.db.models import DocumentRow
+from untxt.db.types import utcnow
+from untxt.options import FormatName, JobOptions
+from untxt.queue import enqueue_job, jobs
+
+router = APIRouter(tags=["jobs"])
+
+_OPTIONS_HELP = (
+    'Job options as JSON, e.g. {"languages": ["eng"], "priority": 7}. '
+    "Keys: engine, languages, mode, resolution, outputs, priority."
+)
+
+
+def _submit(
+    session: Session, state: AppState, *, owner: str, document: DocumentRow, options: JobOptions
+) -> JobOut:
+    job = enqueue_job(
+        session,
+        owner=owner,
+        document=document,
+        options=options,
+        max_attempts=state.settings.max_attempts,
+        now=utcnow(),
+    )
+    return JobOut.of(job)
+
+
+def _accepted(state: AppState, body: JobOut, response: Response) -> JobOut:
+    """After commit: wake the workers and point the client at the job."""
+    state.notifier.notify(body.pages_total)
+    response.headers["Location"] = body.links["self"]
+    return body
+
+
+@router.post("/v1/ocr", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
+def submit_ocr(
+    file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, TIFF, BMP, GIF or WebP.")],
+    state: StateDep,
+    principal: PrincipalDep,
+    response: Response,
+    options: Annotated[str | None, Form(description=_OPTIONS_HELP)] = None,
+) -> JobOut:
+    """Upload a file and queue it for OCR in one call; returns before any OCR runs."""
+    parsed = parse_options(options, state)
+    upload = receive_upload(file, state)
+    with state.db.write() as session:
+        document = record_upload(session, upload, owner=principal.owner)
+        body = _submit(session, state, owner=principal.owner, document=document, options=parsed)
+    return _accepted(state, body, response)
+
+
+@router.post("/v1/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
+def submit_job(
+    request: JobCreate, state: StateDep, principal: PrincipalDep, response: Response
+) -> JobOut:
+    """Queue an uploaded document for OCR."""
+    options = check_options(request.options, state)
+    with state.db.write() as session:
+        document = get_document(session, owner=principal.owner, document_id=request.document_id)
+        body = _submit(session, state, owner=principal.owner, document=document, options=options)
+    return _accepted(state, body, response)
+
+
+@router.get("/v1/jobs", response_model=ListOut[JobOut])
+def list_jobs(
+    state: StateDep,
+    principal: PrincipalDep,
+    status: JobStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> ListOut[JobOut]:
+    """The caller's jobs, newest first, optionally only those in one status."""
+    with state.db.read() as session:
+        rows = jobs.list_jobs(
+            session, owner=principal.owner, status=status, limit=limit, before=cursor
+        )
+    return ListOut(
+        items=[JobOut.of(r) for r in rows],
+        next_cursor=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+@router.get("/v1/jobs/{job_id}", response_model=JobOut)
+def get_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
+    """A job's status and progress."""
+    with state.db.read() as session:
+        return JobOut.of(jobs.get_job(session, owner=principal.owner, job_id=job_id))
+
+
+@router.post("/v1/jobs/{job_id}/cancel", response_model=JobOut)
+def cancel_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
+    """Cancel a job: at once if queued, after the page in progress if processing."""
+    with state.db.write() as session:
+        return JobOut.of(
+            jobs.cancel_job(session, owner=principal.owner, job_id=job_id, now=utcnow())
+        )
+
+
+@router.delete("/v1/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_job(job_id: str, state: StateDep, principal: PrincipalDep) -> Response:
+    """Delete a finished job and its results; 409 while it is queued or processing."""
+    with state.db.write() as session:
+        keys = jobs.delete_job(session, owner=principal.owner, job_id=job_id)
+    for key in keys:
+        state.storage.delete(key)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/v1/jobs/{job_id}/result",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}, "text/plain": {}}}},
+)
+def get_result(
+    job_id: str, state: StateDep, principal: PrincipalDep, format: FormatName = "json"
+) -> Response:
+    """A completed job's result in one format: json, text, markdown or hocr."""
+    with state.db.read() as session:
+        result = jobs.get_result(session, owner=principal.owner, job_id=job_id, format=format)
+    return Response(state.storage.get(result.blob_key), media_type=result.media_type)

@@ -1,0 +1,100 @@
+"""Response and request bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from untxt.db.models import DocumentRow, JobRow
+from untxt.options import JobOptions
+
+JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
+T = TypeVar("T")
+
+
+class DocumentOut(BaseModel):
+    """An uploaded document."""
+
+    id: str
+    filename: str
+    media_type: str
+    size: int = Field(description="Bytes.")
+    sha256: str
+    pages: int
+    created_at: datetime
+    links: dict[str, str]
+
+    @classmethod
+    def of(cls, row: DocumentRow) -> DocumentOut:
+        return cls(
+            id=row.id,
+            filename=row.filename,
+            media_type=row.media_type,
+            size=row.size,
+            sha256=row.sha256,
+            pages=row.pages,
+            created_at=row.created_at,
+            links={"self": f"/v1/documents/{row.id}", "content": f"/v1/documents/{row.id}/content"},
+        )
+
+
+class JobOut(BaseModel):
+    """An OCR job and its progress."""
+
+    id: str
+    document_id: str
+    status: JobStatus
+    priority: int
+    options: dict[str, Any]
+    progress: float = Field(description="pages_done / pages_total, from 0 to 1.")
+    pages_done: int
+    pages_total: int
+    attempts: int = Field(description="Most tries any one page of the job has taken.")
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    links: dict[str, str]
+
+    @classmethod
+    def of(cls, row: JobRow) -> JobOut:
+        links = {"self": f"/v1/jobs/{row.id}", "document": f"/v1/documents/{row.document_id}"}
+        if row.status == "completed":
+            links["result"] = f"/v1/jobs/{row.id}/result"
+        return cls(
+            id=row.id,
+            document_id=row.document_id,
+            status=row.status,
+            priority=row.priority,
+            options=row.options,
+            progress=round(row.pages_done / row.pages_total, 4) if row.pages_total else 0.0,
+            pages_done=row.pages_done,
+            pages_total=row.pages_total,
+            attempts=row.attempts,
+            error=row.error,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            links=links,
+        )
+
+
+class JobCreate(BaseModel):
+    """``POST /v1/jobs``: OCR an uploaded document."""
+
+    document_id: str
+    options: JobOptions = Field(default_factory=JobOptions)
+
+
+class ListOut(BaseModel, Generic[T]):
+    """One page of a list; pass ``next_cursor`` as ``cursor`` to get the next."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    checks: dict[str, str] = {}

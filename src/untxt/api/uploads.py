@@ -1,0 +1,97 @@
+"""Accepting an upload: read it within the limit, check what it is, store its bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from fastapi import UploadFile
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from untxt.api.deps import AppState
+from untxt.db.documents import add_document, document_blob_key
+from untxt.db.models import DocumentRow
+from untxt.db.types import utcnow
+from untxt.errors import InputError, InputTooLargeError
+from untxt.options import JobOptions
+from untxt.pipeline import inspect_input
+
+_MAX_FILENAME = 255
+
+
+class OptionsError(InputError):
+    """The ``options`` field is not valid job options."""
+
+    problem = "invalid-options"
+    title = "Invalid job options"
+
+
+def parse_options(raw: str | None, state: AppState) -> JobOptions:
+    """Parse and check the ``options`` form field, including the engine's abilities."""
+    try:
+        options = JobOptions.model_validate_json(raw) if raw and raw.strip() else JobOptions()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors()
+        )
+        raise OptionsError(f"invalid options: {problems}") from None
+    return check_options(options, state)
+
+
+def check_options(options: JobOptions, state: AppState) -> JobOptions:
+    """Check that the engine can honour ``options``."""
+    state.engines.get(options.engine).check(options.languages, options.mode)
+    return options
+
+
+def _filename(upload: UploadFile) -> str:
+    name = PurePath((upload.filename or "").replace("\\", "/")).name.strip()
+    return (name or "upload")[:_MAX_FILENAME]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An accepted upload whose bytes are already in blob storage."""
+
+    sha256: str
+    filename: str
+    media_type: str
+    size: int
+    pages: int
+
+
+def receive_upload(upload: UploadFile, state: AppState) -> Upload:
+    """Read an upload within the size limit, check what it is, and store its bytes.
+
+    The blob lands before any row refers to it, and outside the database
+    transaction, whose write lock should be held for as short a time as possible.
+    """
+    limit = state.settings.max_upload_bytes
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise InputTooLargeError(f"the upload exceeds the limit of {limit} bytes")
+    info = inspect_input(
+        data, max_pages=state.settings.max_pages, max_pixels=state.settings.max_image_pixels
+    )
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = document_blob_key(sha256)
+    if not state.storage.exists(key):
+        state.storage.put(key, data)
+    return Upload(sha256, _filename(upload), info.media_type, len(data), info.pages)
+
+
+def record_upload(session: Session, upload: Upload, *, owner: str) -> DocumentRow:
+    """The owner's document for ``upload``; the same bytes from the same owner are one document."""
+    document, _ = add_document(
+        session,
+        owner=owner,
+        sha256=upload.sha256,
+        filename=upload.filename,
+        media_type=upload.media_type,
+        size=upload.size,
+        pages=upload.pages,
+        now=utcnow(),
+    )
+    return document

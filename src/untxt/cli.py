@@ -1,0 +1,297 @@
+"""The ``untxt`` command: serve, worker, ocr, submit, status, result, db."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from untxt.config import Settings, load_settings
+from untxt.errors import UntxtError
+
+app = typer.Typer(
+    help="untxt: asynchronous OCR service and command-line OCR.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+err = Console(stderr=True)
+
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data folder (default: ./untxt-data).")
+]
+ServerOpt = Annotated[
+    str, typer.Option("--server", envvar="UNTXT_SERVER", help="Base URL of an untxt server.")
+]
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]untxt: error:[/red] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+def _settings(**overrides: Any) -> Settings:
+    settings = load_settings(**overrides)
+    from untxt.logs import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
+    return settings
+
+
+def _uvicorn_server() -> type:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """Uvicorn without its signal capture, which re-raises the signal after shutdown
+        and so would end this process before the worker pool is stopped."""
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDirOpt = None,
+    workers: Annotated[
+        int | None, typer.Option(help="OCR worker processes (default: CPU count; 0: API only).")
+    ] = None,
+) -> None:
+    """Serve the API and run OCR workers, all on this machine."""
+    import uvicorn
+
+    from untxt.app import create_app
+    from untxt.db import Database, upgrade
+    from untxt.worker import WorkerPool
+
+    _Server = _uvicorn_server()
+    settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers)
+    db = Database(settings.database_url)
+    upgrade(db)
+    pool = WorkerPool(settings, settings.workers) if settings.workers else None
+    if pool:
+        pool.start()
+    try:
+        api = create_app(settings, db=db, notifier=pool.notifier if pool else None)
+        server = _Server(
+            uvicorn.Config(
+                api, host=settings.host, port=settings.port, log_level=settings.log_level
+            )
+        )
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, server.handle_exit)
+        err.print(
+            f"untxt serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})"
+        )
+        server.run()
+    finally:
+        if pool:
+            pool.stop()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option("--concurrency", "-c", help="Worker processes (default: CPUs).")
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run OCR workers only, against the configured database and storage."""
+    from untxt.db import Database, upgrade
+    from untxt.worker import WorkerPool
+
+    settings = _settings(data_dir=data_dir)
+    upgrade(Database(settings.database_url))
+    pool = WorkerPool(settings, concurrency or settings.workers or 1)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    pool.start()
+    stop.wait()
+    err.print("untxt worker: stopping (finishing the pages in hand)")
+    pool.stop()
+
+
+@app.command()
+def ocr(
+    files: Annotated[
+        list[Path], typer.Argument(help="Images or PDFs.", exists=True, dir_okay=False)
+    ],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="text, markdown, json or hocr.")
+    ] = "text",
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", "-l", help="Language code; repeat for several.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File (one input) or folder (several) to write."),
+    ] = None,
+    engine: Annotated[str, typer.Option(help="OCR engine.")] = "tesseract",
+    resolution: Annotated[str, typer.Option(help="PDF render preset: tiny..gundam.")] = "base",
+) -> None:
+    """OCR files here and now, without a server; the result goes to stdout unless -o is given."""
+    from pydantic import ValidationError
+
+    from untxt.engines import EngineRegistry
+    from untxt.formats import FORMATS
+    from untxt.options import JobOptions
+    from untxt.pipeline import recognize_document
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    if format not in FORMATS:
+        raise _fail(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
+    try:
+        options = JobOptions(
+            engine=engine,
+            languages=lang or ["eng"],
+            resolution=resolution,
+        )
+    except ValidationError as exc:
+        raise _fail(str(exc)) from None
+    settings = load_settings()
+    targets = _output_paths(files, output, FORMATS[format].extension)
+    registry = EngineRegistry(settings)
+    failures = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        for path, target in zip(files, targets, strict=True):
+            bar = None
+
+            def report(done: int, total: int, path: Path = path) -> None:
+                nonlocal bar
+                if total > 1 and bar is None:
+                    bar = progress.add_task(path.name, total=total)
+                if bar is not None:
+                    progress.update(bar, completed=done)
+
+            try:
+                document = recognize_document(
+                    path.read_bytes(),
+                    options,
+                    registry.get(options.engine),
+                    max_pages=settings.max_pages,
+                    max_pixels=settings.max_image_pixels,
+                    source=path.name,
+                    on_page=report,
+                )
+            except UntxtError as exc:
+                failures += 1
+                err.print(f"[red]untxt: {path}:[/red] {exc}", highlight=False)
+                continue
+            rendered = FORMATS[format].render(document)
+            if target is None:
+                sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+                sys.stdout.flush()
+            else:
+                target.write_text(rendered, encoding="utf-8")
+    if failures:
+        raise typer.Exit(1)
+
+
+def _output_paths(files: list[Path], output: Path | None, extension: str) -> list[Path | None]:
+    if output is None:
+        return [None] * len(files)
+    if len(files) == 1 and not output.is_dir():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        return [output]
+    output.mkdir(parents=True, exist_ok=True)
+    return [output / f"{path.stem}.{extension}" for path in files]
+
+
+def _client(server: str) -> Any:
+    from untxt.client import Client
+
+    return Client(server)
+
+
+@app.command()
+def submit(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    server: ServerOpt = DEFAULT_SERVER,
+    lang: Annotated[list[str] | None, typer.Option("--lang", "-l")] = None,
+    priority: Annotated[int | None, typer.Option(min=0, max=10)] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until the job finishes.")] = False,
+) -> None:
+    """Upload a file to a server for OCR; prints the job as JSON."""
+    options: dict[str, Any] = {}
+    if lang:
+        options["languages"] = lang
+    if priority is not None:
+        options["priority"] = priority
+    with _client(server) as client:
+        try:
+            job = client.submit(file, options)
+            if wait:
+                job = client.wait(job["id"])
+        except (UntxtError, OSError) as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(json.dumps(job, indent=2))
+
+
+@app.command()
+def status(job_id: str, server: ServerOpt = DEFAULT_SERVER) -> None:
+    """Print a job's status as JSON."""
+    with _client(server) as client:
+        try:
+            typer.echo(json.dumps(client.job(job_id), indent=2))
+        except (UntxtError, OSError) as exc:
+            raise _fail(str(exc)) from None
+
+
+@app.command()
+def result(
+    job_id: str,
+    format: Annotated[str, typer.Option("--format", "-f")] = "text",
+    server: ServerOpt = DEFAULT_SERVER,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Fetch a completed job's result."""
+    with _client(server) as client:
+        try:
+            body = client.result(job_id, format)
+        except (UntxtError, OSError) as exc:
+            raise _fail(str(exc)) from None
+    if output:
+        output.write_bytes(body)
+    else:
+        sys.stdout.buffer.write(body)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDirOpt = None) -> None:
+    """Apply database migrations."""
+    from untxt.db import Database, upgrade
+    from untxt.db.migrate import current_revision
+
+    db = Database(_settings(data_dir=data_dir).database_url)
+    upgrade(db)
+    typer.echo(f"database at revision {current_revision(db)}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Documents: uploads, stored once per owner and content hash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from untxt.db.models import DocumentRow, table_of
+from untxt.db.session import DIALECT_INSERTS
+from untxt.errors import NotFoundError
+from untxt.ids import new_id
+
+
+def document_blob_key(sha256: str) -> str:
+    """Blob key of an upload: by content, so identical files share one blob."""
+    return f"documents/{sha256[:2]}/{sha256}"
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """``INSERT ... ON CONFLICT (owner, sha256) DO UPDATE``, built once per dialect.
+
+    Uploads are on the hot path: a prebuilt Core statement skips the cost of
+    building it (and of the ORM) on every request.
+    """
+    table = table_of(DocumentRow)
+    statement = DIALECT_INSERTS[dialect](table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.owner, table.c.sha256],
+        set_={
+            # A soft-deleted document comes back under the name it is uploaded with.
+            "filename": case(
+                (table.c.deleted_at.is_not(None), statement.excluded.filename),
+                else_=table.c.filename,
+            ),
+            "deleted_at": None,
+        },
+    ).returning(*table.c)
+
+
+def add_document(
+    session: Session,
+    *,
+    owner: str,
+    sha256: str,
+    filename: str,
+    media_type: str,
+    size: int,
+    pages: int,
+    now: datetime,
+) -> tuple[DocumentRow, bool]:
+    """Return the owner's document with this content, creating it if new; ``True`` if created.
+
+    One upsert statement, so concurrent uploads of the same file agree on one row.
+    The returned row is a detached snapshot.
+    """
+    values = {
+        "id": new_id("doc"),
+        "owner": owner,
+        "sha256": sha256,
+        "filename": filename,
+        "media_type": media_type,
+        "size": size,
+        "pages": pages,
+        "blob_key": document_blob_key(sha256),
+        "created_at": now,
+        "deleted_at": None,
+    }
+    row = session.execute(_upsert(session.get_bind().dialect.name), values).one()
+    return DocumentRow(**row._mapping), row.id == values["id"]
+
+
+def get_document(session: Session, *, owner: str, document_id: str) -> DocumentRow:
+    """The caller's live document ``document_id``; raises :class:`NotFoundError`."""
+    document = session.scalar(
+        select(DocumentRow).where(
+            DocumentRow.id == document_id,
+            DocumentRow.owner == owner,
+            DocumentRow.deleted_at.is_(None),
+        )
+    )
+    if document is None:
+        raise NotFoundError(f"no document {document_id!r}")
+    return document
+
+
+def list_documents(
+    session: Session, *, owner: str, limit: int = 50, before: str | None = None
+) -> list[DocumentRow]:
+    """The caller's live documents, newest first; ``before`` is the last id of the previous page."""
+    query = select(DocumentRow).where(DocumentRow.owner == owner, DocumentRow.deleted_at.is_(None))
+    if before:
+        query = query.where(DocumentRow.id < before)
+    return list(session.scalars(query.order_by(DocumentRow.id.desc()).limit(limit)))
+
+
+def delete_document(session: Session, *, owner: str, document_id: str, now: datetime) -> None:
+    """Soft-delete: hide the document; its jobs and results stay readable."""
+    get_document(session, owner=owner, document_id=document_id).deleted_at = now

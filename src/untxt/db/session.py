@@ -1,0 +1,113 @@
+"""The database handle: one engine per process, read and write sessions.
+
+On SQLite, write transactions start with ``BEGIN IMMEDIATE`` so that concurrent
+writers queue on the busy timeout instead of failing when a read lock cannot
+be upgraded; reads stay deferred and never block under WAL. Writers of one
+process also queue on a lock first: SQLite's busy handler waits by sleeping in
+growing steps, which turns a short queue of writers into long tail latencies.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+_WRITE_OPTION = "untxt_write"
+# INSERT constructs with ON CONFLICT clauses, by dialect name.
+DIALECT_INSERTS: dict[str, Callable[[Table], Any]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
+_SQLITE_BUSY_TIMEOUT_S = 30
+# Enough pooled connections for the API's thread pool, so none is opened per request.
+_SQLITE_POOL_SIZE = 40
+
+
+def normalize_url(url: str) -> URL:
+    """Parse ``url``, choosing psycopg 3 for plain ``postgresql://`` URLs."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+class Database:
+    """An engine plus session factories; create one per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.dialect = self.url.get_backend_name()
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            database = self.url.database
+            if not database or database == ":memory:":
+                raise ValueError("untxt needs a SQLite file, shared by its processes")
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": _SQLITE_BUSY_TIMEOUT_S,
+            }
+            kwargs["pool_size"] = _SQLITE_POOL_SIZE
+            kwargs["max_overflow"] = _SQLITE_POOL_SIZE
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        self._write_lock: threading.Lock | nullcontext[None] = nullcontext()
+        if self.dialect == "sqlite":
+            _configure_sqlite(self.engine)
+            self._write_lock = threading.Lock()
+            raw = self.engine.raw_connection()
+            try:  # persistent in the file, so once per process is plenty
+                raw.cursor().execute("PRAGMA journal_mode=WAL")
+            finally:
+                raw.close()
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads; it is rolled back at the end."""
+        with self._read() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in a write transaction, committed when the block ends without error."""
+        with self._write_lock, self._write.begin() as session:
+            yield session
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        """Close pooled connections (after fork, or at shutdown)."""
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so that BEGIN is ours to issue.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        # NORMAL under WAL: commits survive a process crash; an OS crash may lose the last few.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(_WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

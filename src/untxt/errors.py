@@ -1,0 +1,116 @@
+"""The exceptions untxt raises, one tree, each API-facing one mapped to one problem type.
+
+::
+
+    UntxtError
+    ├── InputError              the document itself cannot be used (never retried)
+    │   ├── EmptyInputError         zero bytes
+    │   ├── UnsupportedInputError   not a format untxt reads (HTTP 415)
+    │   ├── CorruptInputError       a known format, but damaged or truncated
+    │   ├── EncryptedInputError     a PDF that needs a password
+    │   └── InputTooLargeError      too many pages or pixels (HTTP 413)
+    ├── EngineError             an OCR engine is missing, misconfigured or broke
+    │   └── EngineUnavailableError  not installed, or lacks a requested language (never retried)
+    ├── NotFoundError           no such document / job / result (HTTP 404)
+    ├── ConflictError           the request contradicts the resource's state (HTTP 409)
+    └── NotReadyError           a dependency (database, storage) is down (HTTP 503)
+
+``permanent`` tells the worker whether a retry could ever succeed.
+"""
+
+from __future__ import annotations
+
+
+class UntxtError(Exception):
+    """Base of every error untxt raises on purpose."""
+
+    status = 500
+    problem = "internal"
+    title = "Internal error"
+    permanent = False
+
+
+class InputError(UntxtError):
+    """The input document cannot be processed as given."""
+
+    status = 422
+    problem = "invalid-document"
+    title = "Document cannot be processed"
+    permanent = True
+
+
+class EmptyInputError(InputError):
+    """The upload has no bytes."""
+
+    problem = "empty-document"
+    title = "Empty document"
+
+
+class UnsupportedInputError(InputError):
+    """The upload is not a format untxt reads."""
+
+    status = 415
+    problem = "unsupported-media-type"
+    title = "Unsupported document type"
+
+
+class CorruptInputError(InputError):
+    """The upload claims a known format but cannot be decoded."""
+
+    problem = "corrupt-document"
+    title = "Corrupt document"
+
+
+class EncryptedInputError(InputError):
+    """The PDF is protected by a password."""
+
+    problem = "encrypted-document"
+    title = "Encrypted document"
+
+
+class InputTooLargeError(InputError):
+    """The document exceeds a configured size limit."""
+
+    status = 413
+    problem = "document-too-large"
+    title = "Document too large"
+
+
+class EngineError(UntxtError):
+    """An OCR engine failed while recognising a page."""
+
+    problem = "engine-error"
+    title = "OCR engine error"
+
+
+class EngineUnavailableError(EngineError):
+    """The requested engine, or a language it needs, is not installed."""
+
+    status = 422
+    problem = "engine-unavailable"
+    title = "OCR engine unavailable"
+    permanent = True
+
+
+class NotFoundError(UntxtError):
+    """No such resource (or not visible to the caller)."""
+
+    status = 404
+    problem = "not-found"
+    title = "Not found"
+
+
+class ConflictError(UntxtError):
+    """The request conflicts with the resource's current state."""
+
+    status = 409
+    problem = "conflict"
+    title = "Conflict"
+
+
+class NotReadyError(UntxtError):
+    """The service cannot serve requests yet: a dependency is down."""
+
+    status = 503
+    problem = "not-ready"
+    title = "Not ready"

@@ -1,0 +1,90 @@
+"""Recognise what an upload is, refuse what untxt cannot read, and count its pages.
+
+This runs at submit time, so it reads headers only and never decodes pixels;
+damage deeper in the file surfaces when the worker loads the page.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from untxt.errors import (
+    CorruptInputError,
+    EmptyInputError,
+    InputTooLargeError,
+    UnsupportedInputError,
+)
+from untxt.pipeline.pdf import count_pdf_pages
+
+PDF = "application/pdf"
+# Pillow format name -> media type, for the raster formats untxt accepts.
+IMAGE_FORMATS: dict[str, str] = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "TIFF": "image/tiff",
+    "BMP": "image/bmp",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+}
+SUPPORTED = "PDF, PNG, JPEG, TIFF, BMP, GIF or WebP"
+# PDF readers accept the header anywhere in the first KiB; so do we.
+_PDF_HEADER_WINDOW = 1024
+
+
+@dataclass(frozen=True)
+class InputInfo:
+    """What an accepted upload is."""
+
+    media_type: str
+    pages: int
+
+
+def inspect_input(data: bytes, *, max_pages: int, max_pixels: int) -> InputInfo:
+    """Return the media type and page count of ``data``, or raise an :class:`InputError`."""
+    if not data:
+        raise EmptyInputError("the file is empty")
+    if b"%PDF-" in data[:_PDF_HEADER_WINDOW]:
+        pages = count_pdf_pages(data)
+        media_type = PDF
+    else:
+        media_type, pages = _inspect_image(data, max_pixels=max_pixels)
+    if pages > max_pages:
+        raise InputTooLargeError(f"the document has {pages} pages; the limit is {max_pages}")
+    return InputInfo(media_type=media_type, pages=pages)
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Open ``data`` as one of the accepted raster formats (headers only)."""
+    try:
+        return Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS))
+    except UnidentifiedImageError:
+        raise UnsupportedInputError(f"not a document untxt reads; send {SUPPORTED}") from None
+    except Image.DecompressionBombError as exc:
+        raise InputTooLargeError(str(exc)) from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptInputError(f"the image header is damaged: {exc}") from None
+
+
+def check_pixels(width: int, height: int, *, max_pixels: int) -> None:
+    """Refuse a page image larger than ``max_pixels``."""
+    if width * height > max_pixels:
+        raise InputTooLargeError(
+            f"the page is {width}x{height} pixels; the limit is {max_pixels} pixels"
+        )
+
+
+def _inspect_image(data: bytes, *, max_pixels: int) -> tuple[str, int]:
+    with open_image(data) as image:
+        media_type = IMAGE_FORMATS[image.format or ""]
+        check_pixels(image.width, image.height, max_pixels=max_pixels)
+        # Only TIFF pages are pages; GIF and WebP frames are animation.
+        pages = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+        try:
+            # Cheap structural checks (PNG chunk CRCs); pixels are decoded by the worker.
+            image.verify()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise CorruptInputError(f"the image is damaged: {exc}") from None
+    return media_type, pages

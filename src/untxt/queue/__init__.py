@@ -1,0 +1,30 @@
+"""The job queue: jobs are rows, tasks (pages) are the units of work, all SQL lives here.
+
+- :mod:`untxt.queue.jobs`: submit, read, cancel, delete (client side)
+- :mod:`untxt.queue.lease`: claim and heartbeat (worker side)
+- :mod:`untxt.queue.finish`: complete a page, complete a job, fail a task (fenced)
+- :mod:`untxt.queue.reaper`: expired leases run again or fail
+- :mod:`untxt.queue.transitions`: job-level final transitions shared by the above
+- :mod:`untxt.queue.retry`: the backoff policy
+- :mod:`untxt.queue.notify`: wake-ups for idle workers
+"""
+
+from untxt.queue.finish import Outcome, StoredResult, complete_job, complete_page, fail_task
+from untxt.queue.jobs import enqueue_job
+from untxt.queue.lease import Lease, claim, heartbeat
+from untxt.queue.reaper import reap_expired
+from untxt.queue.retry import RetryPolicy
+
+__all__ = [
+    "Lease",
+    "Outcome",
+    "RetryPolicy",
+    "StoredResult",
+    "claim",
+    "complete_job",
+    "complete_page",
+    "enqueue_job",
+    "fail_task",
+    "heartbeat",
+    "reap_expired",
+]

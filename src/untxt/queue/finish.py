@@ -1,0 +1,173 @@
+"""Finishing tasks: a page done, a job assembled, a task failed. Every write is fenced."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, insert, update
+from sqlalchemy.orm import Session
+
+from untxt.db.models import ASSEMBLE_PAGE, JobRow, ResultRow, TaskRow
+from untxt.queue.lease import Lease, fenced
+from untxt.queue.retry import RetryPolicy
+from untxt.queue.transitions import cancel_requested, fail_job, settle_cancel
+
+
+class Outcome(enum.Enum):
+    """What became of a task a worker finished."""
+
+    DONE = "done"  # recorded; nothing more for this worker to do
+    ASSEMBLE = "assemble"  # the last page: the worker now holds the assemble task
+    RETRY = "retry"  # failed, queued again after a backoff
+    FAILED = "failed"  # failed for good; the job failed
+    CANCELLED = "cancelled"  # the job was cancelled meanwhile
+    LOST = "lost"  # the lease had expired and another worker owns the task
+
+
+@dataclass(frozen=True)
+class PageDone:
+    outcome: Outcome
+    assemble: Lease | None = None
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """One rendered output, already written to blob storage."""
+
+    format: str
+    blob_key: str
+    media_type: str
+    size: int
+
+
+def _finish_task(session: Session, lease: Lease, now: datetime, **values: object) -> bool:
+    result = session.execute(
+        update(TaskRow)
+        .where(fenced(lease))
+        .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def complete_page(
+    session: Session, lease: Lease, *, result_key: str, ttl: float, now: datetime
+) -> PageDone:
+    """Record a recognised page; the worker that completes the last page gets the assembly."""
+    if not _finish_task(session, lease, now, status="done", result_key=result_key, error=None):
+        return PageDone(Outcome.LOST)
+    row = session.execute(
+        update(JobRow)
+        .where(JobRow.id == lease.job_id, JobRow.status == "processing")
+        .values(pages_done=JobRow.pages_done + 1, updated_at=now)
+        .returning(JobRow.pages_done, JobRow.pages_total, JobRow.cancel_requested)
+    ).one_or_none()
+    if row is None:  # the job already failed or was cancelled
+        return PageDone(Outcome.CANCELLED)
+    if row.cancel_requested:
+        settle_cancel(session, lease.job_id, now=now)
+        return PageDone(Outcome.CANCELLED)
+    if row.pages_done < row.pages_total:
+        return PageDone(Outcome.DONE)
+    # Exactly one page completion sees pages_done == pages_total, and the
+    # unique (job_id, page) key forbids a second assemble task regardless.
+    assemble_id = session.execute(
+        insert(TaskRow)
+        .values(
+            job_id=lease.job_id,
+            page=ASSEMBLE_PAGE,
+            status="processing",
+            priority=10,
+            run_after=now,
+            attempts=1,
+            max_attempts=lease.max_attempts,
+            lease_owner=lease.owner,
+            lease_expires_at=now + timedelta(seconds=ttl),
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(TaskRow.id)
+    ).scalar_one()
+    return PageDone(
+        Outcome.ASSEMBLE,
+        Lease(
+            task_id=assemble_id,
+            job_id=lease.job_id,
+            page=ASSEMBLE_PAGE,
+            attempts=1,
+            max_attempts=lease.max_attempts,
+            owner=lease.owner,
+        ),
+    )
+
+
+def complete_job(
+    session: Session, lease: Lease, *, results: list[StoredResult], now: datetime
+) -> Outcome:
+    """Record the assembled results and complete the job (or cancel it, if asked meanwhile)."""
+    if not _finish_task(session, lease, now, status="done", error=None):
+        return Outcome.LOST
+    status = session.execute(
+        update(JobRow)
+        .where(JobRow.id == lease.job_id, JobRow.status == "processing")
+        .values(
+            status=case((JobRow.cancel_requested, "cancelled"), else_="completed"),
+            error=None,
+            finished_at=now,
+            updated_at=now,
+        )
+        .returning(JobRow.status)
+    ).scalar_one_or_none()
+    if status != "completed":
+        return Outcome.CANCELLED
+    # Keyed by job id: a repeated assembly replaces the rows rather than adding to them.
+    session.execute(delete(ResultRow).where(ResultRow.job_id == lease.job_id))
+    if results:
+        session.execute(
+            insert(ResultRow),
+            [
+                {
+                    "job_id": lease.job_id,
+                    "format": r.format,
+                    "blob_key": r.blob_key,
+                    "media_type": r.media_type,
+                    "size": r.size,
+                    "created_at": now,
+                }
+                for r in results
+            ],
+        )
+    return Outcome.DONE
+
+
+def fail_task(
+    session: Session,
+    lease: Lease,
+    *,
+    error: str,
+    permanent: bool,
+    policy: RetryPolicy,
+    now: datetime,
+) -> Outcome:
+    """Record a failed attempt: retry after a backoff, or fail the job for good."""
+    if cancel_requested(session, lease.job_id):
+        if not _finish_task(session, lease, now, status="cancelled", error=error):
+            return Outcome.LOST
+        settle_cancel(session, lease.job_id, now=now)
+        return Outcome.CANCELLED
+    if not permanent and not policy.exhausted(lease.attempts, lease.max_attempts):
+        if not _finish_task(
+            session,
+            lease,
+            now,
+            status="queued",
+            error=error,
+            run_after=policy.next_run_at(lease.attempts, now),
+        ):
+            return Outcome.LOST
+        return Outcome.RETRY
+    if not _finish_task(session, lease, now, status="failed", error=error):
+        return Outcome.LOST
+    fail_job(session, lease.job_id, error=error, now=now)
+    return Outcome.FAILED

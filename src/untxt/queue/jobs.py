@@ -1,0 +1,153 @@
+"""Jobs as clients see them: submit, read, list, cancel, delete, and their results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from untxt.db.models import (
+    TERMINAL_STATUSES,
+    DocumentRow,
+    JobRow,
+    ResultRow,
+    TaskRow,
+    table_of,
+)
+from untxt.errors import ConflictError, NotFoundError
+from untxt.ids import new_id
+from untxt.options import JobOptions
+from untxt.queue import transitions
+
+_INSERT_JOB = insert(table_of(JobRow))
+_INSERT_TASK = insert(table_of(TaskRow))
+
+
+def enqueue_job(
+    session: Session,
+    *,
+    owner: str,
+    document: DocumentRow,
+    options: JobOptions,
+    max_attempts: int,
+    now: datetime,
+) -> JobRow:
+    """Create a queued job and one task per page, in the caller's transaction."""
+    values = {
+        "id": new_id("job"),
+        "owner": owner,
+        "document_id": document.id,
+        "status": "queued",
+        "priority": options.priority,
+        "options": options.model_dump(mode="json"),
+        "pages_total": document.pages,
+        "pages_done": 0,
+        "attempts": 0,
+        "cancel_requested": False,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # Prebuilt Core statements: a submit is on the hot path, and building statements
+    # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
+    session.execute(_INSERT_JOB, values)
+    job = JobRow(**values)
+    session.execute(
+        _INSERT_TASK,
+        [
+            {
+                "job_id": job.id,
+                "page": page,
+                "status": "queued",
+                "priority": options.priority,
+                "run_after": now,
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for page in range(1, document.pages + 1)
+        ],
+    )
+    return job
+
+
+def get_job(session: Session, *, owner: str, job_id: str) -> JobRow:
+    """The caller's job ``job_id``; raises :class:`NotFoundError`."""
+    job = session.scalar(select(JobRow).where(JobRow.id == job_id, JobRow.owner == owner))
+    if job is None:
+        raise NotFoundError(f"no job {job_id!r}")
+    return job
+
+
+def list_jobs(
+    session: Session,
+    *,
+    owner: str,
+    status: str | None = None,
+    limit: int = 50,
+    before: str | None = None,
+) -> list[JobRow]:
+    """The caller's jobs, newest first; ``before`` is the last id of the previous page."""
+    query = select(JobRow).where(JobRow.owner == owner)
+    if status:
+        query = query.where(JobRow.status == status)
+    if before:
+        query = query.where(JobRow.id < before)
+    return list(session.scalars(query.order_by(JobRow.id.desc()).limit(limit)))
+
+
+def cancel_job(session: Session, *, owner: str, job_id: str, now: datetime) -> JobRow:
+    """Cancel the caller's job; cancelling a cancelled job is a no-op, a finished one a conflict."""
+    job = get_job(session, owner=owner, job_id=job_id)
+    if job.status == "cancelled":
+        return job
+    if job.status in TERMINAL_STATUSES:
+        raise ConflictError(f"job {job_id} is already {job.status}")
+    transitions.cancel_job(session, job_id, now=now)
+    session.refresh(job)
+    return job
+
+
+def delete_job(session: Session, *, owner: str, job_id: str) -> list[str]:
+    """Delete a finished job and its rows; returns the blob keys the caller should delete."""
+    job = get_job(session, owner=owner, job_id=job_id)
+    if job.status not in TERMINAL_STATUSES:
+        raise ConflictError(f"job {job_id} is {job.status}; cancel it before deleting it")
+    keys = list(session.scalars(select(ResultRow.blob_key).where(ResultRow.job_id == job_id)))
+    keys += [
+        key
+        for key in session.scalars(select(TaskRow.result_key).where(TaskRow.job_id == job_id))
+        if key
+    ]
+    session.execute(delete(ResultRow).where(ResultRow.job_id == job_id))
+    session.execute(delete(TaskRow).where(TaskRow.job_id == job_id))
+    session.execute(delete(JobRow).where(JobRow.id == job_id))
+    return keys
+
+
+def get_result(session: Session, *, owner: str, job_id: str, format: str) -> ResultRow:
+    """The stored result of a completed job in ``format``."""
+    job = get_job(session, owner=owner, job_id=job_id)
+    if job.status != "completed":
+        raise ConflictError(f"job {job_id} is {job.status}; results exist once it is completed")
+    result = session.get(ResultRow, (job_id, format))
+    if result is None:
+        stored = session.scalars(select(ResultRow.format).where(ResultRow.job_id == job_id))
+        raise NotFoundError(
+            f"job {job_id} has no {format!r} result; it stored: {', '.join(stored) or 'none'}"
+        )
+    return result
+
+
+def page_result_keys(session: Session, job_id: str) -> list[str]:
+    """Blob keys of a job's recognised pages, in page order."""
+    rows = session.execute(
+        select(TaskRow.page, TaskRow.result_key)
+        .where(TaskRow.job_id == job_id, TaskRow.page > 0)
+        .order_by(TaskRow.page)
+    ).all()
+    missing = [row.page for row in rows if not row.result_key]
+    if missing:
+        raise RuntimeError(f"job {job_id} has unrecognised pages: {missing}")
+    return [row.result_key for row in rows]

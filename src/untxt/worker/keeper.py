@@ -1,0 +1,58 @@
+"""Keeps the current lease alive from a background thread while the engine works."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from untxt.db.session import Database
+from untxt.db.types import utcnow
+from untxt.logs import get_logger
+from untxt.queue import Lease, heartbeat
+
+log = get_logger(__name__)
+
+
+class LeaseKeeper:
+    """One heartbeat thread per worker, extending whichever lease is held every ``ttl/3``."""
+
+    def __init__(self, db: Database, ttl: float) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._lease: Lease | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="untxt-heartbeat", daemon=True)
+        self._thread.start()
+
+    @contextmanager
+    def hold(self, lease: Lease) -> Iterator[None]:
+        """Heartbeat ``lease`` for the duration of the block."""
+        with self._lock:
+            self._lease = lease
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._lease = None
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._ttl / 3):
+            with self._lock:
+                lease = self._lease
+            if lease is None:
+                continue
+            try:
+                with self._db.write() as session:
+                    alive = heartbeat(session, lease, ttl=self._ttl, now=utcnow())
+            except Exception:  # a failed heartbeat is retried; the lease has slack
+                log.warning("heartbeat failed", task=lease.task_id, exc_info=True)
+                continue
+            if not alive:
+                # Fencing rejects whatever this worker writes for the task from now on.
+                log.warning("lease lost", task=lease.task_id, job=lease.job_id)

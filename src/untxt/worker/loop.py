@@ -1,0 +1,111 @@
+"""The worker loop: claim a task, run it, repeat; reap expired leases now and then."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+
+from untxt.config import Settings
+from untxt.db.session import Database
+from untxt.db.types import utcnow
+from untxt.engines import EngineRegistry
+from untxt.logs import get_logger
+from untxt.queue import Lease, Outcome, RetryPolicy, claim, reap_expired
+from untxt.queue.notify import Notifier, PollingNotifier
+from untxt.storage import BlobStore, open_storage
+from untxt.worker.keeper import LeaseKeeper
+from untxt.worker.runner import TaskRunner
+
+log = get_logger(__name__)
+
+
+def new_worker_id() -> str:
+    """A lease owner name that is unique across machines and restarts."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    """Claims and runs tasks until stopped. One per process: engines are not thread-safe."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database | None = None,
+        storage: BlobStore | None = None,
+        engines: EngineRegistry | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.settings = settings
+        self.id = new_worker_id()
+        self._db = db or Database(settings.database_url)
+        self._storage = storage or open_storage(settings.storage_url)
+        self._engines = engines or EngineRegistry(settings)
+        self._notifier = notifier or PollingNotifier()
+        self._runner = TaskRunner(settings, self._db, self._storage, self._engines)
+        self._policy = RetryPolicy(settings.max_attempts, settings.retry_base, settings.retry_cap)
+        self._stop = threading.Event()
+        self._next_reap = 0.0
+        self.tasks_run = 0
+
+    def stop(self) -> None:
+        """Stop claiming; the task in hand is finished first."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def claim(self) -> Lease | None:
+        """Claim one task, if any is runnable."""
+        with self._db.write() as session:
+            return claim(session, owner=self.id, ttl=self.settings.lease_ttl, now=utcnow())
+
+    def reap(self) -> int:
+        """Return expired leases to the queue; returns how many."""
+        with self._db.write() as session:
+            count = reap_expired(session, policy=self._policy, now=utcnow())
+        if count:
+            log.warning("reaped expired leases", count=count)
+        return count
+
+    def run_once(self, keeper: LeaseKeeper | None = None) -> Outcome | None:
+        """Claim and run one task; ``None`` when there was nothing to do."""
+        lease = self.claim()
+        if lease is None:
+            return None
+        if keeper is None:
+            outcome = self._runner.run(lease)
+        else:
+            with keeper.hold(lease):
+                outcome = self._runner.run(lease)
+        self.tasks_run += 1
+        return outcome
+
+    def run(self) -> None:
+        """Loop until :meth:`stop`; database hiccups are logged and retried, never fatal."""
+        keeper = LeaseKeeper(self._db, self.settings.lease_ttl)
+        log.info("worker started", worker=self.id)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._maybe_reap()
+                    if self.run_once(keeper) is None:
+                        self._notifier.wait(self.settings.poll_interval)
+                except Exception:
+                    log.exception("worker loop error; retrying", worker=self.id)
+                    self._stop.wait(min(self.settings.poll_interval, 1.0))
+        finally:
+            keeper.close()
+            self._engines.close()
+            self._db.dispose()
+            log.info("worker stopped", worker=self.id, tasks=self.tasks_run)
+
+    def _maybe_reap(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_reap:
+            self._next_reap = now + max(self.settings.lease_ttl / 2, 1.0)
+            self.reap()

@@ -1,0 +1,165 @@
+"""Runs one claimed task: recognise a page, or assemble and render a job's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from untxt.config import Settings
+from untxt.db.models import ASSEMBLE_PAGE, DocumentRow, JobRow
+from untxt.db.session import Database
+from untxt.db.types import utcnow
+from untxt.document import Document, Page
+from untxt.engines import EngineRegistry
+from untxt.errors import UntxtError
+from untxt.formats import FORMATS
+from untxt.logs import get_logger
+from untxt.options import JobOptions
+from untxt.pipeline import recognize_page
+from untxt.queue import (
+    Lease,
+    Outcome,
+    RetryPolicy,
+    StoredResult,
+    complete_job,
+    complete_page,
+    fail_task,
+)
+from untxt.queue.jobs import page_result_keys
+from untxt.storage import BlobStore
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What a task needs to know about its job and document."""
+
+    job_id: str
+    options: JobOptions
+    pages_total: int
+    blob_key: str
+    media_type: str
+    filename: str
+
+
+def page_blob_key(job_id: str, page: int, attempt: int) -> str:
+    """Where a recognised page is kept until assembly; per attempt, so a fenced-out
+    worker's late write never replaces the page the job will use."""
+    return f"jobs/{job_id}/pages/{page:05d}-{attempt}.json"
+
+
+def result_blob_key(job_id: str, format: str) -> str:
+    return f"jobs/{job_id}/result.{FORMATS[format].extension}"
+
+
+class TaskRunner:
+    """Executes leases against one database, blob store and set of engines."""
+
+    def __init__(
+        self, settings: Settings, db: Database, storage: BlobStore, engines: EngineRegistry
+    ) -> None:
+        self._settings = settings
+        self._db = db
+        self._storage = storage
+        self._engines = engines
+        self._policy = RetryPolicy(settings.max_attempts, settings.retry_base, settings.retry_cap)
+        # Pages of one document usually arrive one after another: keep its bytes.
+        self._cached: tuple[str, bytes] | None = None
+
+    def run(self, lease: Lease) -> Outcome:
+        """Run ``lease`` to an outcome; a failure becomes a retry or a failed job, not an error."""
+        work: _Work | None = None
+        try:
+            work = self._load(lease.job_id)
+            if lease.page == ASSEMBLE_PAGE:
+                return self._assemble(lease, work)
+            return self._page(lease, work)
+        except Exception as exc:
+            return self._fail(lease, work, exc)
+
+    def _page(self, lease: Lease, work: _Work) -> Outcome:
+        page = recognize_page(
+            self._blob(work.blob_key),
+            work.media_type,
+            lease.page,
+            work.options,
+            self._engines.get(work.options.engine),
+            max_pixels=self._settings.max_image_pixels,
+        )
+        key = page_blob_key(work.job_id, lease.page, lease.attempts)
+        self._storage.put(key, page.model_dump_json().encode())
+        with self._db.write() as session:
+            done = complete_page(
+                session, lease, result_key=key, ttl=self._settings.lease_ttl, now=utcnow()
+            )
+        log.debug("page done", job=work.job_id, page=lease.page, outcome=done.outcome.value)
+        if done.assemble is None:
+            return done.outcome
+        return self.run(done.assemble)
+
+    def _assemble(self, lease: Lease, work: _Work) -> Outcome:
+        with self._db.read() as session:
+            keys = page_result_keys(session, work.job_id)
+        document = Document.from_pages(
+            (Page.model_validate_json(self._storage.get(key)) for key in keys),
+            source=work.filename,
+        )
+        results = []
+        for name in work.options.outputs:
+            fmt = FORMATS[name]
+            body = fmt.render(document).encode()
+            key = result_blob_key(work.job_id, name)
+            self._storage.put(key, body)
+            results.append(StoredResult(name, key, fmt.media_type, len(body)))
+        with self._db.write() as session:
+            outcome = complete_job(session, lease, results=results, now=utcnow())
+        log.info(
+            "job finished",
+            job=work.job_id,
+            outcome=outcome.value,
+            pages=len(document.pages),
+            seconds=document.seconds,
+        )
+        return outcome
+
+    def _fail(self, lease: Lease, work: _Work | None, exc: Exception) -> Outcome:
+        permanent = isinstance(exc, UntxtError) and exc.permanent
+        reason = str(exc) if isinstance(exc, UntxtError) else f"{type(exc).__name__}: {exc}"
+        if lease.page == ASSEMBLE_PAGE:
+            reason = f"assembling the result: {reason}"
+        elif work is not None and work.pages_total > 1:
+            reason = f"page {lease.page}: {reason}"
+        if not isinstance(exc, UntxtError):
+            log.error("task crashed", job=lease.job_id, page=lease.page, exc_info=exc)
+        with self._db.write() as session:
+            outcome = fail_task(
+                session, lease, error=reason, permanent=permanent, policy=self._policy, now=utcnow()
+            )
+        log.info(
+            "task failed", job=lease.job_id, page=lease.page, outcome=outcome.value, error=reason
+        )
+        return outcome
+
+    def _load(self, job_id: str) -> _Work:
+        with self._db.read() as session:
+            row = session.execute(
+                select(JobRow.options, JobRow.pages_total, DocumentRow)
+                .join(DocumentRow, DocumentRow.id == JobRow.document_id)
+                .where(JobRow.id == job_id)
+            ).one()
+        document: DocumentRow = row.DocumentRow
+        return _Work(
+            job_id=job_id,
+            options=JobOptions.model_validate(row.options),
+            pages_total=row.pages_total,
+            blob_key=document.blob_key,
+            media_type=document.media_type,
+            filename=document.filename,
+        )
+
+    def _blob(self, key: str) -> bytes:
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, self._storage.get(key))
+        return self._cached[1]

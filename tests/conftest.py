@@ -1,0 +1,108 @@
+"""Shared fixtures: settings in a temporary data dir, real SQLite and PostgreSQL, real engines."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from untxt.app import create_app
+from untxt.config import Settings
+from untxt.db import Database, upgrade
+from untxt.engines import EngineRegistry
+from untxt.storage import LocalBlobStore
+from untxt.worker import Worker
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+PG_URL = os.environ.get("UNTXT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for tests: no worker processes, quick polls and retries."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "workers": 0,
+        "poll_interval": 0.05,
+        "retry_base": 0.01,
+        "retry_cap": 0.05,
+        "worker_nice": 0,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[EngineRegistry]:
+    """One engine registry for the session: Tesseract models load once."""
+    registry = EngineRegistry(make_settings(Path("/nonexistent")))
+    yield registry
+    registry.close()
+
+
+def _postgres_schema_url() -> Iterator[str]:
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'untxt.db'}"
+    else:
+        yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def client(settings: Settings, engines: EngineRegistry) -> Iterator[TestClient]:
+    """The API on the embedded default (SQLite + local blobs), without worker processes."""
+    app = create_app(settings, engines=engines)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def worker(client: TestClient, engines: EngineRegistry) -> Iterator[Worker]:
+    """An in-test worker sharing the client's database, storage and engines."""
+    state = client.app.state.untxt  # type: ignore[attr-defined]
+    yield Worker(state.settings, db=state.db, storage=state.storage, engines=engines)
+
+
+def drain(worker: Worker, limit: int = 100) -> int:
+    """Run tasks until none is runnable; returns how many ran."""
+    ran = 0
+    while ran < limit and worker.run_once() is not None:
+        ran += 1
+    return ran

@@ -1,0 +1,146 @@
+"""Migrations: idempotent upgrades, the recorded revision, and a schema matching the models."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from untxt.db import Database, upgrade
+from untxt.db.documents import add_document
+from untxt.db.migrate import current_revision, head_revision
+from untxt.db.models import Base
+from untxt.db.types import utcnow
+
+TABLES = {"documents", "jobs", "tasks", "results"}
+
+
+def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Skip the expression index ``ix_tasks_claim``: reflection cannot reproduce it."""
+    return not (type_ == "index" and name == "ix_tasks_claim")
+
+
+def _schema_diff(db: Database) -> list[Any]:
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _include}
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+
+def _index_sql(db: Database, name: str) -> str:
+    """The CREATE INDEX text the database holds for index ``name``."""
+    query = (
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+        if db.dialect == "sqlite"
+        else "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    )
+    with db.engine.connect() as connection:
+        return str(connection.execute(text(query), {"name": name}).scalar_one())
+
+
+def test_fresh_database_has_no_revision(db_url: str) -> None:
+    """Before the first upgrade there is no recorded revision and no table."""
+    db = Database(db_url)
+    try:
+        assert current_revision(db) is None
+        assert not TABLES & set(inspect(db.engine).get_table_names())
+    finally:
+        db.dispose()
+
+
+def test_upgrade_records_the_head_revision(db: Database) -> None:
+    """After upgrade the database is at the newest shipped revision, with every table."""
+    assert head_revision() is not None
+    assert current_revision(db) == head_revision()
+    assert set(inspect(db.engine).get_table_names()) >= TABLES
+
+
+def test_upgrading_twice_is_a_no_op(db: Database) -> None:
+    """A second upgrade keeps the revision and the data."""
+    with db.write() as session:
+        add_document(
+            session,
+            owner="alice",
+            sha256="ab" * 32,
+            filename="a.png",
+            media_type="image/png",
+            size=1,
+            pages=1,
+            now=utcnow(),
+        )
+    upgrade(db)
+    assert current_revision(db) == head_revision()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM documents")).scalar_one() == 1
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    assert [row[0] for row in versions] == [head_revision()]
+
+
+def test_concurrent_upgrades_of_a_fresh_database_both_succeed(db_url: str) -> None:
+    """Two processes starting at once on an empty database migrate it once, without errors."""
+    databases = [Database(db_url), Database(db_url)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run(database: Database) -> None:
+        try:
+            barrier.wait(timeout=10)
+            upgrade(database)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in databases]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []
+        assert current_revision(databases[0]) == head_revision()
+    finally:
+        for database in databases:
+            database.dispose()
+
+
+def test_models_match_the_migrated_schema(db: Database) -> None:
+    """Autogenerate finds no difference between the models and the migrated database."""
+    assert _schema_diff(db) == []
+
+
+def test_schema_comparison_notices_a_missing_index(db: Database) -> None:
+    """The comparison above is sensitive: dropping an index shows up as a difference."""
+    with db.write() as session:
+        session.execute(text("DROP INDEX ix_jobs_owner_status_id"))
+    diff = _schema_diff(db)
+    assert [(d[0], d[1].name) for d in diff] == [("add_index", "ix_jobs_owner_status_id")]
+
+
+def test_queue_indexes_are_partial_and_ordered(db: Database) -> None:
+    """The claim index sorts priority descending over queued tasks; the lease one is partial."""
+    claim = _index_sql(db, "ix_tasks_claim")
+    assert "priority DESC" in claim
+    assert "'queued'" in claim
+    assert "'processing'" in _index_sql(db, "ix_tasks_lease")
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    """Database() puts a SQLite file in WAL mode with foreign keys on."""
+    db = Database(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+    finally:
+        db.dispose()
+
+
+def test_sqlite_in_memory_is_refused() -> None:
+    """Worker processes must share the database, so an in-memory SQLite is an error."""
+    with pytest.raises(ValueError, match="SQLite file"):
+        Database("sqlite:///:memory:")

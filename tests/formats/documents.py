@@ -1,0 +1,55 @@
+"""Documents built by hand for renderer tests: a fixed grid layout, no engine involved."""
+
+from __future__ import annotations
+
+from untxt.document import BBox, Block, Document, Line, Page, Word
+
+CHAR_WIDTH = 10
+LINE_HEIGHT = 30
+BLOCK_GAP = 20
+MARGIN = 50
+
+
+def make_page(
+    number: int,
+    blocks: list[list[str]],
+    *,
+    confidence: float = 0.9,
+    dpi: int | None = 300,
+    width: int = 1000,
+    height: int = 1400,
+) -> Page:
+    """A page whose blocks hold the given lines, each word boxed on a monospace grid."""
+    built: list[Block] = []
+    y = MARGIN
+    for block_lines in blocks:
+        lines: list[Line] = []
+        for text in block_lines:
+            words: list[Word] = []
+            x = MARGIN
+            for token in text.split():
+                box = BBox(x0=x, y0=y, x1=x + CHAR_WIDTH * len(token), y1=y + LINE_HEIGHT - 5)
+                words.append(Word(text=token, bbox=box, confidence=confidence))
+                x = box.x1 + CHAR_WIDTH
+            lines.append(Line(bbox=BBox.union(w.bbox for w in words), words=words))
+            y += LINE_HEIGHT
+        built.append(Block(bbox=BBox.union(line.bbox for line in lines), lines=lines))
+        y += BLOCK_GAP
+    return Page(
+        number=number,
+        width=width,
+        height=height,
+        dpi=dpi,
+        blocks=built,
+        confidence=confidence if built else None,
+        engine="tesseract",
+        languages=["eng"],
+        seconds=0.25,
+    )
+
+
+def make_document(pages: list[list[list[str]]], *, source: str | None = "scan.pdf") -> Document:
+    """A document with one page per entry of ``pages`` (blocks of lines of words)."""
+    return Document.from_pages(
+        [make_page(number, blocks) for number, blocks in enumerate(pages, 1)], source=source
+    )

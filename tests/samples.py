@@ -1,0 +1,109 @@
+"""Test inputs made on the fly: text rendered into images, scanned-style PDFs, broken files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+_FONT_PATHS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+)
+
+
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in _FONT_PATHS:
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size)
+
+
+def text_image(
+    lines: list[str],
+    *,
+    size: int = 40,
+    margin: int = 40,
+    mode: str = "L",
+    width: int | None = None,
+) -> Image.Image:
+    """Black text on white, one entry of ``lines`` per line."""
+    face = font(size)
+    line_height = int(size * 1.6)
+    text_width = max(int(face.getlength(line)) for line in lines) if lines else 100
+    image = Image.new(
+        mode,
+        (width or text_width + 2 * margin, len(lines) * line_height + 2 * margin),
+        "white",
+    )
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((margin, margin + i * line_height), line, font=face, fill="black")
+    return image
+
+
+def encode(image: Image.Image, format: str, **params: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **params)
+    return buffer.getvalue()
+
+
+def png(lines: list[str], **kwargs: object) -> bytes:
+    return encode(text_image(lines, **kwargs), "PNG")  # type: ignore[arg-type]
+
+
+def multipage(pages: list[list[str]], format: str, *, dpi: int = 200, size: int = 40) -> bytes:
+    """A multi-page TIFF or a scanned-style (image-only) PDF, one text block per page."""
+    images = [text_image(lines, size=size) for lines in pages]
+    return encode(
+        images[0], format, save_all=True, append_images=images[1:], resolution=dpi, dpi=(dpi, dpi)
+    )
+
+
+def pdf(pages: list[list[str]], **kwargs: object) -> bytes:
+    return multipage(pages, "PDF", **kwargs)  # type: ignore[arg-type]
+
+
+def json_words(document: dict[str, Any], page: int = 0) -> list[str]:
+    """The words of one page of a ``json`` result, in reading order."""
+    blocks = document["pages"][page]["blocks"]
+    return [word["text"] for block in blocks for line in block["lines"] for word in line["words"]]
+
+
+def encrypted_pdf() -> bytes:
+    """A one-page PDF under the standard security handler with an unknown user password."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (b"11" * 32, b"22" * 32),
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    file_id = b"<00112233445566778899aabbccddeeff>"
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [%s %s] >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, file_id, file_id, xref)
+    )
+    return out.getvalue()
+
+
+def truncated_png() -> bytes:
+    """A PNG whose pixel data stops half way."""
+    data = png(["TRUNCATED"])
+    return data[: len(data) // 2]
+
+
+def corrupt_pdf() -> bytes:
+    """A PDF header followed by garbage."""
+    return b"%PDF-1.7\n" + b"this is not a pdf body\n" * 20

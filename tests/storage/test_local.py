@@ -1,0 +1,182 @@
+"""Blob stores: the local folder store (with the in-memory one held to the same contract)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from untxt.errors import NotFoundError
+from untxt.storage import BlobNotFoundError, BlobStore, LocalBlobStore, open_storage
+from untxt.storage.memory import MemoryBlobStore
+
+
+@pytest.fixture(params=["local", "memory"])
+def store(request: pytest.FixtureRequest, storage: LocalBlobStore) -> BlobStore:
+    """Each blob store implementation, empty."""
+    return storage if request.param == "local" else MemoryBlobStore()
+
+
+def test_put_then_get_returns_the_same_bytes(store: BlobStore) -> None:
+    """Binary content, including NUL bytes, comes back exactly."""
+    data = bytes(range(256)) * 10
+    store.put("documents/abc/original.pdf", data)
+
+    assert store.get("documents/abc/original.pdf") == data
+    assert store.exists("documents/abc/original.pdf")
+
+
+def test_put_replaces_an_existing_blob(store: BlobStore) -> None:
+    """A repeated job run overwrites its result rather than failing or appending."""
+    store.put("results/j1/text", b"first run, longer content")
+    store.put("results/j1/text", b"second")
+
+    assert store.get("results/j1/text") == b"second"
+
+
+def test_missing_blob_raises_not_found(store: BlobStore) -> None:
+    """Reading an absent key is a not-found error the API maps to 404."""
+    with pytest.raises(BlobNotFoundError, match="nothing/here") as caught:
+        store.get("nothing/here")
+
+    assert isinstance(caught.value, NotFoundError)
+    assert not store.exists("nothing/here")
+
+
+def test_delete_removes_and_tolerates_a_missing_blob(store: BlobStore) -> None:
+    """Deleting twice is fine: cleanup may run more than once."""
+    store.put("a/b", b"x")
+
+    store.delete("a/b")
+    store.delete("a/b")
+
+    assert not store.exists("a/b")
+    with pytest.raises(BlobNotFoundError):
+        store.get("a/b")
+
+
+def test_empty_blob_is_stored_and_exists(store: BlobStore) -> None:
+    """Zero bytes is a blob, not an absence."""
+    store.put("empty", b"")
+
+    assert store.exists("empty")
+    assert store.get("empty") == b""
+
+
+def test_check_passes_on_a_writable_store(store: BlobStore) -> None:
+    """The readiness probe succeeds and leaves nothing behind."""
+    store.check()
+
+    if isinstance(store, LocalBlobStore):
+        assert list(store.root.iterdir()) == []
+
+
+def test_local_blobs_are_files_under_the_root(storage: LocalBlobStore) -> None:
+    """Keys map to nested files, so an operator can find and back them up."""
+    storage.put("documents/d1/original.png", b"png bytes")
+
+    assert (storage.root / "documents" / "d1" / "original.png").read_bytes() == b"png bytes"
+
+
+def test_local_put_leaves_no_temporary_files(storage: LocalBlobStore) -> None:
+    """The write goes to a temporary name that is renamed away, not left beside the blob."""
+    storage.put("results/j/text", b"a")
+    storage.put("results/j/text", b"b")
+
+    assert [p.name for p in (storage.root / "results" / "j").iterdir()] == ["text"]
+
+
+def test_local_put_failure_removes_the_temporary_file(storage: LocalBlobStore) -> None:
+    """A write that fails half way leaves neither a partial blob nor a stray temp file."""
+    (storage.root / "results" / "j" / "text").mkdir(parents=True)
+
+    with pytest.raises(OSError):
+        storage.put("results/j/text", b"cannot replace a directory")
+
+    assert [p.name for p in (storage.root / "results" / "j").iterdir()] == ["text"]
+
+
+def test_concurrent_readers_never_see_a_partial_blob(storage: LocalBlobStore) -> None:
+    """Readers racing a writer see either the old or the new blob, whole."""
+    old, new = b"o" * 200_000, b"n" * 300_000
+    storage.put("k", old)
+    seen: set[bytes] = set()
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            seen.add(storage.get("k"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for _ in range(20):
+        storage.put("k", new)
+        storage.put("k", old)
+    done.set()
+    reader.join()
+
+    assert seen <= {old, new}
+
+
+@pytest.mark.parametrize("key", ["../escape", "a/../../escape", "/etc/passwd", "", ".", "a/.."])
+def test_local_keys_outside_the_root_are_refused(storage: LocalBlobStore, key: str) -> None:
+    """No key can reach a file outside the store's folder, or the folder itself."""
+    operations: list[Callable[[], object]] = [
+        lambda: storage.put(key, b"x"),
+        lambda: storage.get(key),
+        lambda: storage.exists(key),
+        lambda: storage.delete(key),
+    ]
+    for operation in operations:
+        with pytest.raises(ValueError, match="invalid blob key"):
+            operation()
+
+    assert not (storage.root.parent / "escape").exists()
+
+
+def test_local_check_fails_when_the_folder_is_gone(storage: LocalBlobStore) -> None:
+    """Readiness reports a store whose folder vanished (unmounted volume)."""
+    shutil.rmtree(storage.root)
+
+    with pytest.raises(OSError):
+        storage.check()
+
+
+def test_local_store_creates_its_root(tmp_path: Path) -> None:
+    """A fresh data dir needs no manual setup."""
+    root = tmp_path / "new" / "blobs"
+
+    LocalBlobStore(root)
+
+    assert root.is_dir()
+
+
+@pytest.mark.parametrize("form", ["uri", "path"])
+def test_open_storage_accepts_file_urls_and_plain_paths(tmp_path: Path, form: str) -> None:
+    """``file:///path`` and ``/path`` both open a local store at that folder."""
+    root = tmp_path / "with space"
+    url = root.as_uri() if form == "uri" else str(root)
+
+    store = open_storage(url)
+
+    assert isinstance(store, LocalBlobStore)
+    assert store.root == root.resolve()
+
+
+def test_open_storage_refuses_unknown_schemes() -> None:
+    """An unsupported URL fails at startup with the URL in the message."""
+    with pytest.raises(ValueError, match="ftp://host/x"):
+        open_storage("ftp://host/x")
+
+
+def test_memory_store_lists_its_keys() -> None:
+    """Tests and benchmarks can see what a run stored."""
+    store = MemoryBlobStore()
+    store.put("b", b"2")
+    store.put("a", b"1")
+    store.delete("b")
+
+    assert store.keys() == ["a"]
