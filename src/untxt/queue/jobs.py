@@ -106,6 +106,9 @@ def cancel_job(session: Session, *, owner: str, job_id: str, now: datetime) -> J
         raise ConflictError(f"job {job_id} is already {job.status}")
     transitions.cancel_job(session, job_id, now=now)
     session.refresh(job)
+    if job.status in TERMINAL_STATUSES and job.status != "cancelled":
+        # It finished while we asked; the write session rolls the cancel back.
+        raise ConflictError(f"job {job_id} is already {job.status}")
     return job
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from untxt.db.models import JobRow, TaskRow
+from untxt.db.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def claim(session: Session, *, owner: str, ttl: float, now: datetime) -> Lease |
         .where(JobRow.id == lease.job_id, JobRow.status.in_(("queued", "processing")))
         .values(
             status="processing",
-            started_at=func.coalesce(JobRow.started_at, now),
+            started_at=func.coalesce(JobRow.started_at, literal(now, UTCDateTime())),
             attempts=case(
                 (JobRow.attempts < lease.attempts, lease.attempts), else_=JobRow.attempts
             ),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from untxt.db.models import JobRow, TaskRow
 from untxt.queue.retry import RetryPolicy
-from untxt.queue.transitions import fail_job, settle_cancel
+from untxt.queue.transitions import ACTIVE, fail_job, settle_cancel
 
 
 def reap_expired(session: Session, *, policy: RetryPolicy, now: datetime) -> int:
@@ -26,7 +26,11 @@ def reap_expired(session: Session, *, policy: RetryPolicy, now: datetime) -> int
     ).all()
     reaped = 0
     for task in expired:
-        cancelling = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == task.job_id))
+        job = session.execute(
+            select(JobRow.status, JobRow.cancel_requested).where(JobRow.id == task.job_id)
+        ).one()
+        # A job that ended meanwhile (failed by another page) needs none of its tasks.
+        cancelling = job.cancel_requested or job.status not in ACTIVE
         error = f"worker lost: the lease expired (attempt {task.attempts} of {task.max_attempts})"
         if cancelling:
             values: dict[str, object] = {"status": "cancelled"}

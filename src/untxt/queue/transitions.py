@@ -2,7 +2,10 @@
 
 Every statement that ends a job is guarded by ``status IN ('queued','processing')``,
 so the first final transition wins and later ones change nothing. Locks are
-taken tasks first, then the job, everywhere, so PostgreSQL cannot deadlock.
+taken tasks first, then the job; a statement that touches several tasks of a
+job while holding one already skips rows others hold, so that no two
+transactions wait on each other's tasks (those others see the job ended and
+stand down).
 """
 
 from __future__ import annotations
@@ -19,9 +22,14 @@ ACTIVE = ("queued", "processing")
 
 def fail_job(session: Session, job_id: str, *, error: str, now: datetime) -> None:
     """Fail the job and cancel its unfinished tasks (which fences out their workers)."""
+    unfinished = (
+        select(TaskRow.id)
+        .where(TaskRow.job_id == job_id, TaskRow.status.in_(ACTIVE))
+        .with_for_update(skip_locked=True)
+    )
     session.execute(
         update(TaskRow)
-        .where(TaskRow.job_id == job_id, TaskRow.status.in_(ACTIVE))
+        .where(TaskRow.id.in_(unfinished.scalar_subquery()))
         .values(status="cancelled", lease_owner=None, lease_expires_at=None, updated_at=now)
     )
     session.execute(
