@@ -16,6 +16,7 @@ import io
 import struct
 import time
 import zlib
+from typing import Any
 from urllib.parse import urlparse
 
 from common import report, running_server, scanned_page, summary
@@ -104,9 +105,10 @@ async def load(
     return latencies, errors, time.perf_counter() - started
 
 
-async def run(url: str, clients: int, seconds: float, rounds: int) -> dict[str, object]:
+async def measure(url: str, clients: int, seconds: float, rounds: int) -> dict[str, Any]:
+    """Alternate healthz and submit loads at one concurrency; latency statistics of each."""
     png = base_png()
-    counter = [0]
+    counter = [clients * 10**7]  # distinct files across concurrency levels
     results: dict[str, list[float]] = {"submit": [], "healthz": []}
     elapsed = {"submit": 0.0, "healthz": 0.0}
     errors = {"submit": 0, "healthz": 0}
@@ -121,48 +123,57 @@ async def run(url: str, clients: int, seconds: float, rounds: int) -> dict[str, 
     stats = {
         kind: summary(results[kind], elapsed[kind]) | {"errors": errors[kind]} for kind in results
     }
-    return {"upload_bytes": len(png), "stats": stats}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=5.0, help="per round and endpoint")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=None, help="OCR workers (default: CPUs)")
-    parser.add_argument("--server", help="use this running server instead of starting one")
-    args = parser.parse_args()
-
-    if args.server:
-        data = asyncio.run(run(args.server, args.clients, args.seconds, args.rounds))
-    else:
-        with running_server(args.workers) as url:
-            data = asyncio.run(run(url, args.clients, args.seconds, args.rounds))
-    stats = data["stats"]
-    assert isinstance(stats, dict)
     submit, health = stats["submit"], stats["healthz"]
-    rows = [
-        [kind, s["requests"], s["errors"], s["rps"], s["p50_ms"], s["p99_ms"], s["max_ms"]]
-        for kind, s in (("POST /v1/ocr", submit), ("GET /healthz", health))
-    ]
     ratios = {
         "p50": submit["p50_ms"] / health["p50_ms"],
         "p99": submit["p99_ms"] / health["p99_ms"],
         "rps": submit["rps"] / health["rps"],
     }
-    rows.append(["submit / healthz", "", "", ratios["rps"], ratios["p50"], ratios["p99"], ""])
+    return {"upload_bytes": len(png), "stats": stats, "ratios": ratios}
+
+
+async def run(url: str, levels: list[int], seconds: float, rounds: int) -> dict[int, Any]:
+    return {clients: await measure(url, clients, seconds, rounds) for clients in levels}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--clients", default="16", help="concurrent clients; a comma list runs each (1,4,16)"
+    )
+    parser.add_argument("--seconds", type=float, default=5.0, help="per round and endpoint")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=None, help="OCR workers (default: CPUs)")
+    parser.add_argument("--server", help="use this running server instead of starting one")
+    args = parser.parse_args()
+    levels = [int(n) for n in args.clients.split(",")]
+
+    if args.server:
+        data = asyncio.run(run(args.server, levels, args.seconds, args.rounds))
+    else:
+        with running_server(args.workers) as url:
+            data = asyncio.run(run(url, levels, args.seconds, args.rounds))
+    rows = []
+    for clients, level in data.items():
+        stats, ratios = level["stats"], level["ratios"]
+        for kind, name in (("submit", "POST /v1/ocr"), ("healthz", "GET /healthz")):
+            s = stats[kind]
+            row = [s["requests"], s["errors"], s["rps"], s["p50_ms"], s["p99_ms"], s["max_ms"]]
+            rows.append([clients, name, *row])
+        rows.append(
+            [clients, "submit / healthz", "", "", ratios["rps"], ratios["p50"], ratios["p99"], ""]
+        )
+    upload = next(iter(data.values()))["upload_bytes"]
     report(
         "submit",
-        f"{args.clients} clients, {data['upload_bytes'] // 1024} KB PNG, "
-        f"{args.rounds} x {args.seconds:g} s each",
-        ["load", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"],
+        f"{upload // 1024} KB PNG, {args.rounds} x {args.seconds:g} s per load and concurrency",
+        ["clients", "load", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"],
         rows,
         {
-            "clients": args.clients,
             "workers": args.workers,
-            **data,
-            "ratios": ratios,
-            "target": {"submit_p99_ms": 50},
+            "upload_bytes": upload,
+            "by_clients": data,
+            "target": {"clients": 16, "submit_p99_ms": 50},
         },
     )
 

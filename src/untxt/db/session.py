@@ -1,15 +1,13 @@
 """The database handle: one engine per process, read and write sessions.
 
 On SQLite, write transactions start with ``BEGIN IMMEDIATE`` so that concurrent
-writers queue on the busy timeout instead of failing when a read lock cannot
-be upgraded; reads stay deferred and never block under WAL. Writers of one
-process also queue on a lock first: SQLite's busy handler waits by sleeping in
-growing steps, which turns a short queue of writers into long tail latencies.
+writers queue instead of failing when a read lock cannot be upgraded, and they
+queue on a :class:`~untxt.db.writelock.WriteLock` first; reads stay deferred
+and never block under WAL.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -19,6 +17,8 @@ from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from untxt.db.writelock import WriteLock
 
 _WRITE_OPTION = "untxt_write"
 # INSERT constructs with ON CONFLICT clauses, by dialect name.
@@ -60,10 +60,10 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
-        self._write_lock: threading.Lock | nullcontext[None] = nullcontext()
+        self._write_lock: WriteLock | nullcontext[None] = nullcontext()
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
-            self._write_lock = threading.Lock()
+            self._write_lock = WriteLock(Path(f"{database}.write-lock"))
             raw = self.engine.raw_connection()
             try:  # persistent in the file, so once per process is plenty
                 raw.cursor().execute("PRAGMA journal_mode=WAL")

@@ -64,6 +64,7 @@ class TesseractEngine(OcrEngine):
         self._tesserocr: Any = tesserocr
         self._tessdata = found
         self._apis: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._languages: tuple[int, list[str]] | None = None
         self._psm = {
             "document": tesserocr.PSM.AUTO,
             "general": tesserocr.PSM.SPARSE_TEXT,
@@ -71,11 +72,17 @@ class TesseractEngine(OcrEngine):
         }
 
     def languages(self) -> list[str]:
-        return sorted(
-            p.name.removesuffix(".traineddata")
-            for p in self._tessdata.glob("*.traineddata")
-            if p.name.removesuffix(".traineddata") not in _NOT_LANGUAGES
-        )
+        # Every submit checks its languages: list the folder again only when it changed,
+        # so that a language package installed while untxt runs is seen at once.
+        stamp = self._tessdata.stat().st_mtime_ns
+        if self._languages is None or self._languages[0] != stamp:
+            names = sorted(
+                p.name.removesuffix(".traineddata")
+                for p in self._tessdata.glob("*.traineddata")
+                if p.name.removesuffix(".traineddata") not in _NOT_LANGUAGES
+            )
+            self._languages = (stamp, names)
+        return list(self._languages[1])
 
     def version(self) -> str:
         return str(self._tesserocr.tesseract_version().split()[1])

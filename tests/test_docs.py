@@ -1,0 +1,34 @@
+"""The documentation stays in step with the code it describes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from untxt.config import Settings
+from untxt.options import RESOLUTION_DPI, JobOptions
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_readme_configuration_table_lists_every_setting() -> None:
+    documented = set(re.findall(r"^\| `(UNTXT_[A-Z_]+)` \|", README, re.MULTILINE))
+
+    assert documented == {f"UNTXT_{name.upper()}" for name in Settings.model_fields}
+
+
+def test_readme_job_options_table_lists_every_option() -> None:
+    documented = set(re.findall(r"^\| `([a-z_]+)` \| .* \| .* \|$", README, re.MULTILINE))
+
+    assert set(JobOptions.model_fields) <= documented
+
+
+def test_readme_states_the_resolution_presets_as_configured() -> None:
+    for preset, dpi in RESOLUTION_DPI.items():
+        assert f"`{preset}` {dpi}" in README
+
+
+def test_readme_links_point_at_files_that_exist() -> None:
+    for target in re.findall(r"\]\(([^)#:]+)\)", README):
+        assert (ROOT / target).exists(), target
