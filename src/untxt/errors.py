@@ -9,6 +9,7 @@
     │   ├── CorruptInputError       a known format, but damaged or truncated
     │   ├── EncryptedInputError     a PDF that needs a password
     │   └── InputTooLargeError      too many pages or pixels (HTTP 413)
+    ├── InvalidOptionsError     job options that are not valid (HTTP 422)
     ├── EngineError             an OCR engine is missing, misconfigured or broke
     │   └── EngineUnavailableError  not installed, or lacks a requested language (never retried)
     ├── NotFoundError           no such document / job / result (HTTP 404)
@@ -74,6 +75,15 @@ class InputTooLargeError(InputError):
     status = 413
     problem = "document-too-large"
     title = "Document too large"
+
+
+class InvalidOptionsError(UntxtError):
+    """Job options that are not valid: an unknown key, a value out of range, bad JSON."""
+
+    status = 422
+    problem = "invalid-options"
+    title = "Invalid job options"
+    permanent = True
 
 
 class EngineError(UntxtError):

@@ -14,18 +14,11 @@ from untxt.api.deps import AppState
 from untxt.db.documents import add_document, document_blob_key
 from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
-from untxt.errors import InputError, InputTooLargeError
+from untxt.errors import InputTooLargeError, InvalidOptionsError
 from untxt.options import JobOptions
 from untxt.pipeline import inspect_input
 
 _MAX_FILENAME = 255
-
-
-class OptionsError(InputError):
-    """The ``options`` field is not valid job options."""
-
-    problem = "invalid-options"
-    title = "Invalid job options"
 
 
 def parse_options(raw: str | None, state: AppState) -> JobOptions:
@@ -36,7 +29,7 @@ def parse_options(raw: str | None, state: AppState) -> JobOptions:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'options'}: {e['msg']}" for e in exc.errors()
         )
-        raise OptionsError(f"invalid options: {problems}") from None
+        raise InvalidOptionsError(f"invalid options: {problems}") from None
     return check_options(options, state)
 
 
