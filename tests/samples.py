@@ -72,14 +72,8 @@ def json_words(document: dict[str, Any], page: int = 0) -> list[str]:
     return [word["text"] for block in blocks for line in block["lines"] for word in line["words"]]
 
 
-def encrypted_pdf() -> bytes:
-    """A one-page PDF under the standard security handler with an unknown user password."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
-        b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (b"11" * 32, b"22" * 32),
-    ]
+def raw_pdf(objects: list[bytes], trailer: bytes = b"") -> bytes:
+    """A PDF written by hand from object bodies (object 1 is the catalog)."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -90,12 +84,25 @@ def encrypted_pdf() -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    file_id = b"<00112233445566778899aabbccddeeff>"
     out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [%s %s] >>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(objects) + 1, file_id, file_id, xref)
+        b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, trailer, xref)
     )
     return out.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    """A one-page PDF under the standard security handler with an unknown user password."""
+    file_id = b"<00112233445566778899aabbccddeeff>"
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+            b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (b"11" * 32, b"22" * 32),
+        ],
+        trailer=b"/Encrypt 4 0 R /ID [%s %s] " % (file_id, file_id),
+    )
 
 
 def truncated_png() -> bytes:

@@ -152,3 +152,15 @@ def _answers(url: str) -> bool:
 
 def _is_worker(pid: int) -> bool:
     return "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+
+
+def test_db_upgrade_migrates_the_database_in_the_data_dir(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+
+    result = runner.invoke(app, ["db", "upgrade", "--data-dir", str(data_dir)])
+
+    assert result.exit_code == 0, result.output
+    from untxt.db.migrate import head_revision
+
+    assert f"revision {head_revision()}" in result.stdout
+    assert (data_dir / "untxt.db").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -12,6 +13,7 @@ from untxt.options import JobOptions
 
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class DocumentOut(BaseModel):
@@ -93,6 +95,12 @@ class ListOut(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+    @classmethod
+    def page(cls, rows: Sequence[R], limit: int, convert: Callable[[R], T]) -> ListOut[T]:
+        """A page of ``rows`` (newest first, ids descending); a full page has a next one."""
+        cursor = getattr(rows[-1], "id", None) if len(rows) == limit else None
+        return cls(items=[convert(row) for row in rows], next_cursor=cursor)
 
 
 class Health(BaseModel):

@@ -40,10 +40,7 @@ def list_documents(
     """The caller's documents, newest first."""
     with state.db.read() as session:
         rows = documents.list_documents(session, owner=principal.owner, limit=limit, before=cursor)
-    return ListOut(
-        items=[DocumentOut.of(r) for r in rows],
-        next_cursor=rows[-1].id if len(rows) == limit else None,
-    )
+    return ListOut[DocumentOut].page(rows, limit, DocumentOut.of)
 
 
 @router.get("/{document_id}", response_model=DocumentOut)

@@ -92,10 +92,7 @@ def list_jobs(
         rows = jobs.list_jobs(
             session, owner=principal.owner, status=status, limit=limit, before=cursor
         )
-    return ListOut(
-        items=[JobOut.of(r) for r in rows],
-        next_cursor=rows[-1].id if len(rows) == limit else None,
-    )
+    return ListOut[JobOut].page(rows, limit, JobOut.of)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)
