@@ -17,6 +17,7 @@ from tests import samples
 from tests.conftest import make_settings
 from tests.worker.helpers import UNTXT, alive, children, process_env, start, wait_for
 from untxt.cli import app
+from untxt.db.migrate import head_revision
 
 runner = CliRunner()
 
@@ -160,7 +161,5 @@ def test_db_upgrade_migrates_the_database_in_the_data_dir(tmp_path: Path) -> Non
     result = runner.invoke(app, ["db", "upgrade", "--data-dir", str(data_dir)])
 
     assert result.exit_code == 0, result.output
-    from untxt.db.migrate import head_revision
-
     assert f"revision {head_revision()}" in result.stdout
     assert (data_dir / "untxt.db").is_file()
