@@ -40,6 +40,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # `untxt serve` has migrated already; this covers any other ASGI server
+        # (uvicorn --factory untxt.app:create_app), at the cost of one query.
         await run_in_threadpool(upgrade, state.db)
         yield
         state.db.dispose()
