@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         120_000_000, gt=0, description="Largest page image, in pixels, before it is refused."
     )
     lease_ttl: float = Field(
-        60.0, gt=0, description="Seconds a claimed task is held without a heartbeat."
+        30.0, gt=0, description="Seconds a claimed task is held without a heartbeat."
     )
     max_attempts: int = Field(3, ge=1, description="Tries per task before its job fails.")
     retry_base: float = Field(

@@ -61,6 +61,7 @@ class DocumentRow(Base):
     __table_args__ = (
         UniqueConstraint("owner", "sha256", name="uq_documents_owner_sha256"),
         Index("ix_documents_owner_id", "owner", "id"),
+        Index("ix_documents_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -85,6 +86,7 @@ class JobRow(Base):
         Index("ix_jobs_owner_id", "owner", "id"),
         Index("ix_jobs_owner_status_id", "owner", "status", "id"),
         Index("ix_jobs_document_id", "document_id"),
+        Index("ix_jobs_finished_at", "finished_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
