@@ -86,6 +86,10 @@ class Database:
         with self._write_lock, self._write.begin() as session:
             yield session
 
+    def conninfo(self) -> str:
+        """The URL as libpq understands it (PostgreSQL only), for connections of our own."""
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
     def ping(self) -> None:
         """Raise unless the database answers."""
         with self.engine.connect() as conn:

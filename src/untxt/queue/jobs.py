@@ -19,6 +19,7 @@ from untxt.errors import ConflictError, NotFoundError
 from untxt.ids import new_id
 from untxt.options import JobOptions
 from untxt.queue import transitions
+from untxt.queue.notify import notify_in_transaction
 
 _INSERT_JOB = insert(table_of(JobRow))
 _INSERT_TASK = insert(table_of(TaskRow))
@@ -69,6 +70,7 @@ def enqueue_job(
             for page in range(1, document.pages + 1)
         ],
     )
+    notify_in_transaction(session)
     return job
 
 

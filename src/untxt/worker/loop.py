@@ -14,7 +14,7 @@ from untxt.db.types import utcnow
 from untxt.engines import EngineRegistry
 from untxt.logs import get_logger
 from untxt.queue import Lease, Outcome, RetryPolicy, claim, reap_expired
-from untxt.queue.notify import Notifier, PollingNotifier
+from untxt.queue.notify import Notifier, PollingNotifier, PostgresNotifier
 from untxt.storage import BlobStore, open_storage
 from untxt.worker.keeper import LeaseKeeper
 from untxt.worker.runner import TaskRunner
@@ -25,6 +25,13 @@ log = get_logger(__name__)
 def new_worker_id() -> str:
     """A lease owner name that is unique across machines and restarts."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def default_notifier(db: Database) -> Notifier:
+    """LISTEN on PostgreSQL; on SQLite, poll (other processes cannot reach this one)."""
+    if db.dialect == "postgresql":
+        return PostgresNotifier(db.conninfo())
+    return PollingNotifier()
 
 
 class Worker:
@@ -44,7 +51,7 @@ class Worker:
         self._db = db or Database(settings.database_url)
         self._storage = storage or open_storage(settings.storage_url)
         self._engines = engines or EngineRegistry(settings)
-        self._notifier = notifier or PollingNotifier()
+        self._notifier = notifier or default_notifier(self._db)
         self._runner = TaskRunner(settings, self._db, self._storage, self._engines)
         self._policy = RetryPolicy(settings.max_attempts, settings.retry_base, settings.retry_cap)
         self._stop = threading.Event()

@@ -11,13 +11,18 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from untxt.config import Settings
+from untxt.db.session import normalize_url
 from untxt.logs import configure_logging, get_logger
-from untxt.queue.notify import SemaphoreNotifier
+from untxt.queue.notify import Notifier, PollingNotifier, SemaphoreNotifier
 
 log = get_logger(__name__)
 _CTX = multiprocessing.get_context("spawn")
 # How often the parent checks for workers that died and must be replaced.
 _SUPERVISE_INTERVAL_S = 1.0
+
+
+def _is_sqlite(settings: Settings) -> bool:
+    return normalize_url(settings.database_url).get_backend_name() == "sqlite"
 
 
 def _watch_parent(parent_pid: int, worker: Any) -> None:
@@ -40,7 +45,9 @@ def _worker_main(settings_json: str, semaphore: Any, parent_pid: int) -> None:
     configure_logging(settings.log_level, json=settings.log_json)
     if settings.worker_nice:
         os.nice(settings.worker_nice)
-    worker = Worker(settings, notifier=SemaphoreNotifier(semaphore))
+    # On PostgreSQL the worker LISTENs for submits from any API node instead.
+    notifier = SemaphoreNotifier(semaphore) if _is_sqlite(settings) else None
+    worker = Worker(settings, notifier=notifier)
     # Ctrl-C reaches the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
@@ -55,7 +62,10 @@ class WorkerPool:
         self.settings = settings
         self.count = count
         self._semaphore = _CTX.Semaphore(0)
-        self.notifier = SemaphoreNotifier(self._semaphore)
+        #: What an API in this process calls after a submit (a no-op on PostgreSQL).
+        self.notifier: Notifier = (
+            SemaphoreNotifier(self._semaphore) if _is_sqlite(settings) else PollingNotifier()
+        )
         self._processes: list[BaseProcess] = []
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -95,7 +105,7 @@ class WorkerPool:
             if process.is_alive() and process.pid:
                 os.kill(process.pid, signal.SIGTERM)
         # Wake idle workers so they see the stop at once.
-        self.notifier.notify(len(self._processes))
+        SemaphoreNotifier(self._semaphore).notify(len(self._processes))
         grace = self.settings.lease_ttl if timeout is None else timeout
         for process in self._processes:
             process.join(grace)
