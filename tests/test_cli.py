@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from tests import samples
 from tests.conftest import make_settings
-from tests.worker.helpers import UNTXT, alive, children, process_env, start, wait_for
+from tests.worker.helpers import UNTXT, alive, children, output, process_env, start, wait_for
 from untxt.cli import app
 from untxt.db.migrate import head_revision
 
@@ -132,8 +132,8 @@ def test_serve_runs_the_whole_service_and_stops_cleanly(tmp_path: Path) -> None:
         assert len(workers) == 2
     finally:
         os.killpg(serve.pid, signal.SIGTERM)
-        output, _ = serve.communicate(timeout=60)
-    assert serve.returncode == 0, output.decode()
+        serve.wait(timeout=60)
+    assert serve.returncode == 0, output(serve)
     assert not any(alive(pid) for pid in workers)
 
 

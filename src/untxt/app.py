@@ -12,7 +12,7 @@ from untxt import __version__
 from untxt.api.deps import AppState
 from untxt.api.limits import BodySizeLimit
 from untxt.api.problems import install_problem_handlers
-from untxt.api.routers import documents, jobs, system
+from untxt.api.routers import batches, documents, jobs, system
 from untxt.config import Settings, load_settings
 from untxt.db import Database, upgrade
 from untxt.engines import EngineRegistry
@@ -33,7 +33,7 @@ def create_app(
     state = AppState(
         settings=settings,
         db=db or Database(settings.database_url),
-        storage=storage or open_storage(settings.storage_url),
+        storage=storage or open_storage(settings.storage_url, settings),
         engines=engines or EngineRegistry(settings),
         notifier=notifier or PollingNotifier(),
     )
@@ -55,6 +55,6 @@ def create_app(
     app.state.untxt = state
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
-    for module in (documents, jobs, system):
+    for module in (documents, jobs, batches, system):
         app.include_router(module.router)
     return app

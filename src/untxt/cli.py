@@ -1,4 +1,4 @@
-"""The ``untxt`` command: serve, worker, ocr, submit, status, result, db."""
+"""The ``untxt`` command: serve, worker, ocr, submit, status, result, cleanup, db."""
 
 from __future__ import annotations
 
@@ -276,6 +276,49 @@ def result(
         output.write_bytes(body)
     else:
         sys.stdout.buffer.write(body)
+
+
+@app.command()
+def cleanup(
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than",
+            help="Age past which finished jobs and unused documents go: 90m, 12h, 30d "
+            "(default: UNTXT_RETENTION).",
+        ),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Count what would be deleted; delete nothing.")
+    ] = False,
+) -> None:
+    """Delete finished jobs, unused documents and the blobs nothing refers to any more."""
+    from untxt.config import parse_duration
+    from untxt.db import Database, upgrade
+    from untxt.retention import cleanup as run_cleanup
+    from untxt.storage import open_storage
+
+    settings = _settings(data_dir=data_dir)
+    if older_than is None:
+        age = settings.retention_period
+        if age is None:
+            raise _fail("retention is off (UNTXT_RETENTION); say how old with --older-than 30d")
+    else:
+        try:
+            age = parse_duration(older_than)
+        except ValueError as exc:
+            raise _fail(f"--older-than: {exc}") from None
+        if age is None:
+            raise _fail("--older-than needs a duration above zero, e.g. 30d")
+    db = Database(settings.database_url)
+    try:
+        upgrade(db)
+        storage = open_storage(settings.storage_url, settings)
+        report = run_cleanup(db, storage, older_than=age, dry_run=dry_run)
+    finally:
+        db.dispose()
+    typer.echo(report.summary())
 
 
 @db_app.command("upgrade")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +17,33 @@ def _cpu_count() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """Parse ``90m``, ``12h``, ``30d`` (also ``s``, ``w``); ``0`` or ``off`` give ``None`` (never).
+
+    Raises :class:`ValueError` with the accepted forms for anything else.
+    """
+    value = text.strip().lower()
+    if value in ("0", "off"):
+        return None
+    match = _DURATION.fullmatch(value)
+    if match is None:
+        raise ValueError(
+            f"invalid duration {text!r}: use a whole number and a unit, "
+            "s, m, h, d or w (e.g. 90m, 12h, 30d), or 0 or off for none"
+        )
+    number, unit = match.groups()
+    if int(number) == 0:
+        return None
+    try:
+        return timedelta(**{_UNITS[unit]: int(number)})
+    except OverflowError:
+        raise ValueError(f"duration {text!r} is too long") from None
 
 
 class Settings(BaseSettings):
@@ -43,6 +72,10 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         120_000_000, gt=0, description="Largest page image, in pixels, before it is refused."
     )
+    max_batch: int = Field(50, ge=1, description="Most documents queued by one batch submit.")
+    idempotency_ttl: float = Field(
+        86400.0, gt=0, description="Seconds an Idempotency-Key and its first answer are kept."
+    )
     lease_ttl: float = Field(
         30.0, gt=0, description="Seconds a claimed task is held without a heartbeat."
     )
@@ -60,9 +93,37 @@ class Settings(BaseSettings):
         le=19,
         description="Scheduling niceness of worker processes, so the API stays quick.",
     )
+    s3_endpoint_url: str | None = Field(
+        None,
+        description="Endpoint of an S3-compatible store (MinIO, Ceph, Garage); default: AWS. "
+        "Credentials come from boto3's standard chain: AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance role.",
+    )
+    s3_region: str | None = Field(
+        None, description="Region of the S3 bucket; default: boto3's (AWS_DEFAULT_REGION)."
+    )
+    retention: str = Field(
+        "30d",
+        description="How long finished jobs and unused documents are kept, e.g. 90m, 12h, "
+        "30d; 0 or off keeps everything.",
+    )
+    cleanup_interval: float = Field(
+        3600.0, gt=0, description="Seconds between retention cleanups on each node."
+    )
     tessdata_dir: Path | None = Field(None, description="Tesseract language data; default: found.")
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_json: bool = Field(False, description="Log one JSON object per line instead of text.")
+
+    @field_validator("retention")
+    @classmethod
+    def _check_retention(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def retention_period(self) -> timedelta | None:
+        """:attr:`retention` as a duration; ``None`` when retention is off."""
+        return parse_duration(self.retention)
 
     # Fields given by the environment or a caller, as opposed to defaults; kept
     # because filling the derived URLs below marks them as set.

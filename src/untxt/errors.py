@@ -10,16 +10,22 @@
     │   ├── EncryptedInputError     a PDF that needs a password
     │   └── InputTooLargeError      too many pages or pixels (HTTP 413)
     ├── InvalidOptionsError     job options that are not valid (HTTP 422)
+    ├── BatchTooLargeError      more documents in one batch than allowed (HTTP 413)
+    ├── InvalidIdempotencyKeyError  not 1-255 printable ASCII characters (HTTP 400)
+    ├── IdempotencyKeyReusedError   a key used before for a different request (HTTP 422)
     ├── EngineError             an OCR engine is missing, misconfigured or broke
     │   └── EngineUnavailableError  not installed, or lacks a requested language (never retried)
     ├── NotFoundError           no such document / job / result (HTTP 404)
     ├── ConflictError           the request contradicts the resource's state (HTTP 409)
     └── NotReadyError           a dependency (database, storage) is down (HTTP 503)
 
-``permanent`` tells the worker whether a retry could ever succeed.
+``permanent`` tells the worker whether a retry could ever succeed; ``extra`` holds
+members the API adds to the problem body (which item of a batch failed, say).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class UntxtError(Exception):
@@ -29,6 +35,10 @@ class UntxtError(Exception):
     problem = "internal"
     title = "Internal error"
     permanent = False
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.extra: dict[str, Any] = {}
 
 
 class InputError(UntxtError):
@@ -83,6 +93,33 @@ class InvalidOptionsError(UntxtError):
     status = 422
     problem = "invalid-options"
     title = "Invalid job options"
+    permanent = True
+
+
+class BatchTooLargeError(UntxtError):
+    """A batch submit lists more documents than ``UNTXT_MAX_BATCH``."""
+
+    status = 413
+    problem = "batch-too-large"
+    title = "Batch too large"
+    permanent = True
+
+
+class InvalidIdempotencyKeyError(UntxtError):
+    """An ``Idempotency-Key`` header that is empty, too long or not printable ASCII."""
+
+    status = 400
+    problem = "invalid-idempotency-key"
+    title = "Invalid Idempotency-Key"
+    permanent = True
+
+
+class IdempotencyKeyReusedError(UntxtError):
+    """An ``Idempotency-Key`` that an earlier, different request of the same owner used."""
+
+    status = 422
+    problem = "idempotency-key-reused"
+    title = "Idempotency-Key reused"
     permanent = True
 
 

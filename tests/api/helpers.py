@@ -17,11 +17,20 @@ def submit(
     *,
     filename: str = "scan.png",
     options: dict[str, Any] | str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     form = {}
     if options is not None:
         form["options"] = options if isinstance(options, str) else json.dumps(options)
-    return client.post("/v1/ocr", files={"file": (filename, data)}, data=form)
+    return client.post("/v1/ocr", files={"file": (filename, data)}, data=form, headers=headers)
+
+
+def upload(client: TestClient, data: bytes, filename: str = "doc.png") -> str:
+    """Upload a document; returns its id."""
+    response = client.post("/v1/documents", files={"file": (filename, data)})
+    assert response.status_code == 201, response.text
+    document_id: str = response.json()["id"]
+    return document_id
 
 
 def assert_problem(response: Response, status: int, slug: str | None = None) -> dict[str, Any]:

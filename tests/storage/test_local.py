@@ -1,22 +1,28 @@
-"""Blob stores: the local folder store (with the in-memory one held to the same contract)."""
+"""Blob stores: the local folder store, with the in-memory and S3 ones held to its contract."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from untxt.db.types import utcnow
 from untxt.errors import NotFoundError
 from untxt.storage import BlobNotFoundError, BlobStore, LocalBlobStore, open_storage
 from untxt.storage.memory import MemoryBlobStore
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def store(request: pytest.FixtureRequest, storage: LocalBlobStore) -> BlobStore:
-    """Each blob store implementation, empty."""
+    """Each blob store implementation, empty (S3: a real S3-compatible server over HTTP)."""
+    if request.param == "s3":
+        s3_store: BlobStore = request.getfixturevalue("s3_store")
+        return s3_store
     return storage if request.param == "local" else MemoryBlobStore()
 
 
@@ -72,6 +78,83 @@ def test_check_passes_on_a_writable_store(store: BlobStore) -> None:
 
     if isinstance(store, LocalBlobStore):
         assert list(store.root.iterdir()) == []
+
+
+def test_iter_blobs_lists_keys_sizes_and_utc_times_under_a_prefix(store: BlobStore) -> None:
+    """Listing is by plain key prefix, so retention can walk ``jobs/`` or ``documents/``."""
+    before = utcnow() - timedelta(seconds=5)
+    store.put("documents/ab/abc", b"12345")
+    store.put("documents/ab/abd", b"")
+    store.put("documents/ac/acx", b"1")
+    store.put("jobs/j1/pages/00001-1.json", b"{}")
+
+    listed = {blob.key: blob for blob in store.iter_blobs("documents/ab")}
+
+    assert sorted(listed) == ["documents/ab/abc", "documents/ab/abd"]
+    assert listed["documents/ab/abc"].size == 5
+    assert listed["documents/ab/abd"].size == 0
+    for blob in listed.values():
+        assert blob.modified.utcoffset() == timedelta(0)
+        assert before <= blob.modified <= utcnow() + timedelta(seconds=5)
+    assert {b.key for b in store.iter_blobs("documents/a")} == {
+        "documents/ab/abc",
+        "documents/ab/abd",
+        "documents/ac/acx",
+    }
+    assert [b.key for b in store.iter_blobs("jobs/")] == ["jobs/j1/pages/00001-1.json"]
+
+
+def test_iter_blobs_of_everything_and_of_nothing(store: BlobStore) -> None:
+    """No prefix lists every blob; a prefix nothing has lists none; deleted blobs are gone."""
+    store.put("a/b", b"x")
+    store.put("c", b"y")
+    store.delete("c")
+
+    assert [b.key for b in store.iter_blobs()] == ["a/b"]
+    assert list(store.iter_blobs("zzz/")) == []
+    assert list(store.iter_blobs("a/b/")) == []
+
+
+def test_local_listing_skips_temporary_files(storage: LocalBlobStore) -> None:
+    """A write in progress (or one a crash left) is not a blob."""
+    storage.put("jobs/j/result.txt", b"done")
+    (storage.root / "jobs" / "j" / ".tmp-abc123").write_bytes(b"half")
+
+    assert [b.key for b in storage.iter_blobs("jobs/")] == ["jobs/j/result.txt"]
+
+
+def test_local_listing_reports_file_modified_times(storage: LocalBlobStore) -> None:
+    """The modified time is the file's, so an operator's restore keeps blobs' ages."""
+    storage.put("documents/aa/aa1", b"x")
+    old = utcnow() - timedelta(days=40)
+    os.utime(storage.root / "documents" / "aa" / "aa1", (old.timestamp(), old.timestamp()))
+
+    [blob] = storage.iter_blobs("documents/")
+
+    assert abs(blob.modified - old) < timedelta(seconds=1)
+
+
+def test_local_delete_prunes_emptied_folders(storage: LocalBlobStore) -> None:
+    """Deleted jobs leave no empty folders behind for listings to walk, and writes still work."""
+    storage.put("jobs/j1/pages/00001-1.json", b"{}")
+    storage.put("jobs/j1/result.txt", b"t")
+
+    storage.delete("jobs/j1/pages/00001-1.json")
+    assert not (storage.root / "jobs" / "j1" / "pages").exists()
+    storage.delete("jobs/j1/result.txt")
+
+    assert list(storage.root.iterdir()) == []
+    storage.put("jobs/j1/result.txt", b"again")
+    assert storage.get("jobs/j1/result.txt") == b"again"
+
+
+def test_memory_store_stamps_blobs_with_its_clock() -> None:
+    """Tests can make blobs that look old without waiting."""
+    then = utcnow() - timedelta(days=3)
+    store = MemoryBlobStore(clock=lambda: then)
+    store.put("k", b"v")
+
+    assert [(b.key, b.modified) for b in store.iter_blobs()] == [("k", then)]
 
 
 def test_local_blobs_are_files_under_the_root(storage: LocalBlobStore) -> None:

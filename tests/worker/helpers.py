@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,14 +38,29 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def start(args: list[str], settings: Settings, **extra: str) -> subprocess.Popen[bytes]:
-    """Start ``untxt ARGS`` in its own process group."""
-    return subprocess.Popen(
+    """Start ``untxt ARGS`` in its own process group, its output going to a log file.
+
+    A file rather than a pipe: a pipe nobody reads fills up and stalls the process.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process's life
+        dir=settings.data_dir, prefix=f"{args[0]}-", suffix=".log", delete=False
+    )
+    process = subprocess.Popen(
         [UNTXT, *args],
         env=process_env(settings, **extra),
         start_new_session=True,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
+    process.log_path = log.name  # type: ignore[attr-defined]
+    log.close()
+    return process
+
+
+def output(process: subprocess.Popen[bytes]) -> str:
+    """What a process started by :func:`start` has printed so far."""
+    return Path(process.log_path).read_text(errors="replace")  # type: ignore[attr-defined]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.02) -> None:

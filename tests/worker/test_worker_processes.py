@@ -15,7 +15,15 @@ from sqlalchemy import func, select
 from tests import samples
 from tests.api.helpers import submit
 from tests.conftest import drain, make_settings
-from tests.worker.helpers import alive, children, job_row, start, task_statuses, wait_for
+from tests.worker.helpers import (
+    alive,
+    children,
+    job_row,
+    output,
+    start,
+    task_statuses,
+    wait_for,
+)
 from untxt.app import create_app
 from untxt.config import Settings
 from untxt.db.models import ResultRow
@@ -80,9 +88,9 @@ def test_sigterm_finishes_the_page_in_hand_and_loses_nothing(
     wait_for(lambda: "processing" in task_statuses(state.db, job["id"]).values())
 
     os.killpg(process.pid, signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
+    process.wait(timeout=30)
 
-    assert process.returncode == 0, output.decode()
+    assert process.returncode == 0, output(process)
     statuses = task_statuses(state.db, job["id"])
     assert "processing" not in statuses.values()  # finished, not abandoned
     assert "done" in statuses.values()

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from untxt.errors import UntxtError
@@ -49,7 +50,7 @@ def problem(
 
 def _untxt_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, UntxtError)
-    return problem(exc.status, str(exc), slug=exc.problem, title=exc.title)
+    return problem(exc.status, str(exc), slug=exc.problem, title=exc.title, **exc.extra)
 
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -71,6 +72,20 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, summary or "invalid request", title="Invalid request", errors=errors)
 
 
+def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Lost connections, a restarting server, a locked file: the request may succeed
+    # if retried, and the client should be told so rather than shown a 500.
+    log.warning("database unavailable", path=request.url.path, error=str(exc).splitlines()[0])
+    response = problem(
+        503,
+        "the database is unavailable; retry shortly",
+        slug="database-unavailable",
+        title="Database unavailable",
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", path=request.url.path, exc_info=exc)
     return problem(500, "an unexpected error occurred; it has been logged")
@@ -81,4 +96,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UntxtError, _untxt_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)

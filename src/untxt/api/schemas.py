@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from untxt.db.models import DocumentRow, JobRow
+from untxt.db.models import BatchRow, DocumentRow, JobRow
 from untxt.options import JobOptions
 
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
@@ -58,6 +59,7 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    batch_id: str | None = Field(description="The batch the job was submitted in, if any.")
     links: dict[str, str]
 
     @classmethod
@@ -65,6 +67,8 @@ class JobOut(BaseModel):
         links = {"self": f"/v1/jobs/{row.id}", "document": f"/v1/documents/{row.document_id}"}
         if row.status == "completed":
             links["result"] = f"/v1/jobs/{row.id}/result"
+        if row.batch_id:
+            links["batch"] = f"/v1/batches/{row.batch_id}"
         return cls(
             id=row.id,
             document_id=row.document_id,
@@ -79,6 +83,7 @@ class JobOut(BaseModel):
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
+            batch_id=row.batch_id,
             links=links,
         )
 
@@ -88,6 +93,73 @@ class JobCreate(BaseModel):
 
     document_id: str
     options: JobOptions = Field(default_factory=JobOptions)
+
+
+class BatchCreate(BaseModel):
+    """``POST /v1/jobs/batch`` as JSON: OCR uploaded documents, each with its own options."""
+
+    jobs: list[JobCreate] = Field(min_length=1, description="At most UNTXT_MAX_BATCH items.")
+
+
+class BatchCounts(BaseModel):
+    """How many of a batch's jobs are in each status."""
+
+    queued: int = 0
+    processing: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    @classmethod
+    def of(cls, statuses: Iterable[str]) -> BatchCounts:
+        return cls(**Counter(statuses))
+
+
+class _BatchBase(BaseModel):
+    id: str
+    created_at: datetime
+    total: int = Field(description="Jobs the batch was submitted with.")
+    counts: BatchCounts = Field(description="Jobs by status; deleted jobs are not counted.")
+    links: dict[str, str]
+
+    @staticmethod
+    def links_of(batch: BatchRow) -> dict[str, str]:
+        return {"self": f"/v1/batches/{batch.id}"}
+
+
+class BatchOut(_BatchBase):
+    """A batch: its jobs' ids in the order they were submitted, and counts by status."""
+
+    job_ids: list[str]
+
+    @classmethod
+    def of(cls, batch: BatchRow, jobs: Sequence[tuple[str, str]]) -> BatchOut:
+        """``jobs``: ``(id, status)`` of the batch's jobs, in submission order."""
+        return cls(
+            id=batch.id,
+            created_at=batch.created_at,
+            total=batch.total,
+            counts=BatchCounts.of(status for _, status in jobs),
+            job_ids=[job_id for job_id, _ in jobs],
+            links=cls.links_of(batch),
+        )
+
+
+class BatchSubmitted(_BatchBase):
+    """The answer to a batch submit: the batch and its jobs, in the order they were listed."""
+
+    jobs: list[JobOut]
+
+    @classmethod
+    def of(cls, batch: BatchRow, jobs: list[JobOut]) -> BatchSubmitted:
+        return cls(
+            id=batch.id,
+            created_at=batch.created_at,
+            total=batch.total,
+            counts=BatchCounts.of(job.status for job in jobs),
+            jobs=jobs,
+            links=cls.links_of(batch),
+        )
 
 
 class ListOut(BaseModel, Generic[T]):

@@ -6,9 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from fastapi import UploadFile
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from untxt.api.deps import AppState
 from untxt.db.documents import add_document, document_blob_key
@@ -19,6 +19,10 @@ from untxt.options import JobOptions
 from untxt.pipeline import inspect_input
 
 _MAX_FILENAME = 255
+OPTIONS_HELP = (
+    'Job options as JSON, e.g. {"languages": ["eng"], "priority": 7}. '
+    "Keys: engine, languages, mode, resolution, outputs, priority."
+)
 
 
 def parse_options(raw: str | None, state: AppState) -> JobOptions:

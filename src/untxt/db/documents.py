@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -86,6 +87,20 @@ def get_document(session: Session, *, owner: str, document_id: str) -> DocumentR
     if document is None:
         raise NotFoundError(f"no document {document_id!r}")
     return document
+
+
+def get_documents(
+    session: Session, *, owner: str, document_ids: Collection[str]
+) -> dict[str, DocumentRow]:
+    """The caller's live documents among ``document_ids``, by id; missing ones are left out."""
+    rows = session.scalars(
+        select(DocumentRow).where(
+            DocumentRow.id.in_(set(document_ids)),
+            DocumentRow.owner == owner,
+            DocumentRow.deleted_at.is_(None),
+        )
+    )
+    return {row.id: row for row in rows}
 
 
 def list_documents(

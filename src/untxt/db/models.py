@@ -1,4 +1,7 @@
-"""Tables: documents, jobs (what clients see), tasks (the queue's units of work), results."""
+"""Tables: documents, batches, jobs (what clients see), tasks (units of work), results.
+
+Also ``idempotency_keys``: the answers given to submits that carried an ``Idempotency-Key``.
+"""
 
 from __future__ import annotations
 
@@ -76,6 +79,18 @@ class DocumentRow(Base):
     deleted_at: Mapped[datetime | None]
 
 
+class BatchRow(Base):
+    """Jobs submitted together in one call; their statuses are counted from the jobs."""
+
+    __tablename__ = "batches"
+    __table_args__ = (CheckConstraint("total > 0", name="total"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    total: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
 class JobRow(Base):
     """One OCR request on one document; its status is what clients poll."""
 
@@ -87,6 +102,7 @@ class JobRow(Base):
         Index("ix_jobs_owner_status_id", "owner", "status", "id"),
         Index("ix_jobs_document_id", "document_id"),
         Index("ix_jobs_finished_at", "finished_at"),
+        Index("ix_jobs_batch_id", "batch_id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -104,6 +120,9 @@ class JobRow(Base):
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
+    #: The job's place in its batch, from 0: the order the client listed the items in.
+    batch_index: Mapped[int | None] = mapped_column(Integer)
 
 
 class TaskRow(Base):
@@ -156,4 +175,26 @@ class ResultRow(Base):
     blob_key: Mapped[str] = mapped_column(String(255))
     media_type: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+
+
+class IdempotencyKeyRow(Base):
+    """A submit's ``Idempotency-Key``, what the request asked, and the answer it got.
+
+    The answer columns are filled in the transaction that claims the key, so a
+    committed row always has them.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        CheckConstraint("status_code BETWEEN 100 AND 599", name="status_code"),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(SmallInteger)
+    body: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime]

@@ -27,6 +27,7 @@ DIALECT_INSERTS: dict[str, Callable[[Table], Any]] = {
     "postgresql": postgresql.insert,
 }
 _SQLITE_BUSY_TIMEOUT_S = 30
+_CONNECT_TIMEOUT_S = 5
 # Enough pooled connections for the API's thread pool, so none is opened per request.
 _SQLITE_POOL_SIZE = 40
 
@@ -58,7 +59,10 @@ class Database:
             kwargs["pool_size"] = _SQLITE_POOL_SIZE
             kwargs["max_overflow"] = _SQLITE_POOL_SIZE
         else:
+            # Pooled connections die with a server restart: test each before use,
+            # and fail fast rather than hang while the server is away.
             kwargs["pool_pre_ping"] = True
+            kwargs["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT_S}
         self.engine: Engine = create_engine(self.url, **kwargs)
         self._write_lock: WriteLock | nullcontext[None] = nullcontext()
         if self.dialect == "sqlite":

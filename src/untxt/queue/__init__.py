@@ -1,6 +1,8 @@
 """The job queue: jobs are rows, tasks (pages) are the units of work, all SQL lives here.
 
 - :mod:`untxt.queue.jobs`: submit, read, cancel, delete (client side)
+- :mod:`untxt.queue.batches`: jobs submitted together
+- :mod:`untxt.queue.idempotency`: Idempotency-Key claims, their answers, their expiry
 - :mod:`untxt.queue.lease`: claim and heartbeat (worker side)
 - :mod:`untxt.queue.finish`: complete a page, complete a job, fail a task (fenced)
 - :mod:`untxt.queue.reaper`: expired leases run again or fail
@@ -10,6 +12,7 @@
 """
 
 from untxt.queue.finish import Outcome, StoredResult, complete_job, complete_page, fail_task
+from untxt.queue.idempotency import delete_expired_idempotency_keys
 from untxt.queue.jobs import enqueue_job
 from untxt.queue.lease import Lease, claim, heartbeat
 from untxt.queue.reaper import reap_expired
@@ -23,6 +26,7 @@ __all__ = [
     "claim",
     "complete_job",
     "complete_page",
+    "delete_expired_idempotency_keys",
     "enqueue_job",
     "fail_task",
     "heartbeat",

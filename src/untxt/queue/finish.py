@@ -6,12 +6,13 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, insert, update
 from sqlalchemy.orm import Session
 
-from untxt.db.models import ASSEMBLE_PAGE, JobRow, ResultRow, TaskRow
-from untxt.queue.lease import Lease, fenced
+from untxt.db.models import ASSEMBLE_PAGE
+from untxt.queue import statements as sql
+from untxt.queue.lease import Lease, fence
 from untxt.queue.retry import RetryPolicy
+from untxt.queue.statements import run
 from untxt.queue.transitions import cancel_requested, fail_job, settle_cancel
 
 
@@ -42,27 +43,36 @@ class StoredResult:
     size: int
 
 
-def _finish_task(session: Session, lease: Lease, now: datetime, **values: object) -> bool:
-    result = session.execute(
-        update(TaskRow)
-        .where(fenced(lease))
-        .values(lease_owner=None, lease_expires_at=None, updated_at=now, **values)
+def _finish_task(
+    session: Session,
+    lease: Lease,
+    now: datetime,
+    *,
+    status: str,
+    error: str | None = None,
+    result_key: str | None = None,
+    run_after: datetime | None = None,
+) -> bool:
+    result = run(
+        session,
+        sql.FINISH_TASK,
+        **fence(lease),
+        now=now,
+        set_status=status,
+        set_error=error,
+        set_result_key=result_key,
+        set_run_after=run_after or now,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 def complete_page(
     session: Session, lease: Lease, *, result_key: str, ttl: float, now: datetime
 ) -> PageDone:
     """Record a recognised page; the worker that completes the last page gets the assembly."""
-    if not _finish_task(session, lease, now, status="done", result_key=result_key, error=None):
+    if not _finish_task(session, lease, now, status="done", result_key=result_key):
         return PageDone(Outcome.LOST)
-    row = session.execute(
-        update(JobRow)
-        .where(JobRow.id == lease.job_id, JobRow.status == "processing")
-        .values(pages_done=JobRow.pages_done + 1, updated_at=now)
-        .returning(JobRow.pages_done, JobRow.pages_total, JobRow.cancel_requested)
-    ).one_or_none()
+    row = run(session, sql.COUNT_PAGE, job=lease.job_id, now=now).one_or_none()
     if row is None:  # the job already failed or was cancelled
         return PageDone(Outcome.CANCELLED)
     if row.cancel_requested:
@@ -72,22 +82,14 @@ def complete_page(
         return PageDone(Outcome.DONE)
     # Exactly one page completion sees pages_done == pages_total, and the
     # unique (job_id, page) key forbids a second assemble task regardless.
-    assemble_id = session.execute(
-        insert(TaskRow)
-        .values(
-            job_id=lease.job_id,
-            page=ASSEMBLE_PAGE,
-            status="processing",
-            priority=10,
-            run_after=now,
-            attempts=1,
-            max_attempts=lease.max_attempts,
-            lease_owner=lease.owner,
-            lease_expires_at=now + timedelta(seconds=ttl),
-            created_at=now,
-            updated_at=now,
-        )
-        .returning(TaskRow.id)
+    assemble_id = run(
+        session,
+        sql.INSERT_ASSEMBLY,
+        job=lease.job_id,
+        set_max_attempts=lease.max_attempts,
+        owner=lease.owner,
+        now=now,
+        expires=now + timedelta(seconds=ttl),
     ).scalar_one()
     return PageDone(
         Outcome.ASSEMBLE,
@@ -106,26 +108,16 @@ def complete_job(
     session: Session, lease: Lease, *, results: list[StoredResult], now: datetime
 ) -> Outcome:
     """Record the assembled results and complete the job (or cancel it, if asked meanwhile)."""
-    if not _finish_task(session, lease, now, status="done", error=None):
+    if not _finish_task(session, lease, now, status="done"):
         return Outcome.LOST
-    status = session.execute(
-        update(JobRow)
-        .where(JobRow.id == lease.job_id, JobRow.status == "processing")
-        .values(
-            status=case((JobRow.cancel_requested, "cancelled"), else_="completed"),
-            error=None,
-            finished_at=now,
-            updated_at=now,
-        )
-        .returning(JobRow.status)
-    ).scalar_one_or_none()
+    status = run(session, sql.COMPLETE_JOB, job=lease.job_id, now=now).scalar_one_or_none()
     if status != "completed":
         return Outcome.CANCELLED
     # Keyed by job id: a repeated assembly replaces the rows rather than adding to them.
-    session.execute(delete(ResultRow).where(ResultRow.job_id == lease.job_id))
+    run(session, sql.DELETE_RESULTS, job=lease.job_id)
     if results:
-        session.execute(
-            insert(ResultRow),
+        session.connection().execute(
+            sql.INSERT_RESULT,
             [
                 {
                     "job_id": lease.job_id,
@@ -157,14 +149,8 @@ def fail_task(
         settle_cancel(session, lease.job_id, now=now)
         return Outcome.CANCELLED
     if not permanent and not policy.exhausted(lease.attempts, lease.max_attempts):
-        if not _finish_task(
-            session,
-            lease,
-            now,
-            status="queued",
-            error=error,
-            run_after=policy.next_run_at(lease.attempts, now),
-        ):
+        retry_at = policy.next_run_at(lease.attempts, now)
+        if not _finish_task(session, lease, now, status="queued", error=error, run_after=retry_at):
             return Outcome.LOST
         return Outcome.RETRY
     if not _finish_task(session, lease, now, status="failed", error=error):

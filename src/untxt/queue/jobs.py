@@ -33,8 +33,13 @@ def enqueue_job(
     options: JobOptions,
     max_attempts: int,
     now: datetime,
+    batch_id: str | None = None,
+    batch_index: int | None = None,
 ) -> JobRow:
-    """Create a queued job and one task per page, in the caller's transaction."""
+    """Create a queued job and one task per page, in the caller's transaction.
+
+    A job of a batch gets the batch's id and its place in the batch.
+    """
     values = {
         "id": new_id("job"),
         "owner": owner,
@@ -48,6 +53,8 @@ def enqueue_job(
         "cancel_requested": False,
         "created_at": now,
         "updated_at": now,
+        "batch_id": batch_id,
+        "batch_index": batch_index,
     }
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.

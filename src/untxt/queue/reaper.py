@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from untxt.db.models import JobRow, TaskRow
+from untxt.queue import statements as sql
 from untxt.queue.retry import RetryPolicy
-from untxt.queue.transitions import ACTIVE, fail_job, settle_cancel
+from untxt.queue.statements import ACTIVE, run
+from untxt.queue.transitions import fail_job, settle_cancel
 
 
 def reap_expired(session: Session, *, policy: RetryPolicy, now: datetime) -> int:
@@ -18,42 +18,34 @@ def reap_expired(session: Session, *, policy: RetryPolicy, now: datetime) -> int
     Returns the number of tasks reaped. Each update re-checks the expiry, so a
     heartbeat that lands first keeps its task.
     """
-    expired = session.execute(
-        select(TaskRow.id, TaskRow.job_id, TaskRow.page, TaskRow.attempts, TaskRow.max_attempts)
-        .where(TaskRow.status == "processing", TaskRow.lease_expires_at < now)
-        .order_by(TaskRow.id)
-        .with_for_update(skip_locked=True)
-    ).all()
     reaped = 0
-    for task in expired:
-        job = session.execute(
-            select(JobRow.status, JobRow.cancel_requested).where(JobRow.id == task.job_id)
-        ).one()
+    for task in run(session, sql.EXPIRED_LEASES, now=now).all():
+        job = run(session, sql.JOB_STATE, job=task.job_id).one()
         # A job that ended meanwhile (failed by another page) needs none of its tasks.
         cancelling = job.cancel_requested or job.status not in ACTIVE
-        error = f"worker lost: the lease expired (attempt {task.attempts} of {task.max_attempts})"
         if cancelling:
-            values: dict[str, object] = {"status": "cancelled"}
+            status, run_after = "cancelled", now
         elif policy.exhausted(task.attempts, task.max_attempts):
-            values = {"status": "failed"}
+            status, run_after = "failed", now
         else:
-            values = {"status": "queued", "run_after": policy.next_run_at(task.attempts, now)}
-        result = session.execute(
-            update(TaskRow)
-            .where(
-                TaskRow.id == task.id,
-                TaskRow.status == "processing",
-                TaskRow.attempts == task.attempts,
-                TaskRow.lease_expires_at < now,
-            )
-            .values(lease_owner=None, lease_expires_at=None, error=error, updated_at=now, **values)
+            status, run_after = "queued", policy.next_run_at(task.attempts, now)
+        error = f"worker lost: the lease expired (attempt {task.attempts} of {task.max_attempts})"
+        result = run(
+            session,
+            sql.REAP_TASK,
+            task=task.id,
+            lease_attempts=task.attempts,
+            now=now,
+            set_status=status,
+            set_run_after=run_after,
+            set_error=error,
         )
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not result.rowcount:
             continue
         reaped += 1
         if cancelling:
             settle_cancel(session, task.job_id, now=now)
-        elif values["status"] == "failed":
+        elif status == "failed":
             where = f"page {task.page}: " if task.page else "assembling the result: "
             fail_job(session, task.job_id, error=where + error, now=now)
     return reaped

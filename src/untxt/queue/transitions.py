@@ -12,48 +12,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from untxt.db.models import JobRow, TaskRow
+from untxt.queue import statements as sql
+from untxt.queue.statements import ACTIVE, run
 
-ACTIVE = ("queued", "processing")
+__all__ = ["ACTIVE", "cancel_job", "cancel_requested", "fail_job", "settle_cancel"]
 
 
 def fail_job(session: Session, job_id: str, *, error: str, now: datetime) -> None:
     """Fail the job and cancel its unfinished tasks (which fences out their workers)."""
-    unfinished = (
-        select(TaskRow.id)
-        .where(TaskRow.job_id == job_id, TaskRow.status.in_(ACTIVE))
-        .with_for_update(skip_locked=True)
-    )
-    session.execute(
-        update(TaskRow)
-        .where(TaskRow.id.in_(unfinished.scalar_subquery()))
-        .values(status="cancelled", lease_owner=None, lease_expires_at=None, updated_at=now)
-    )
-    session.execute(
-        update(JobRow)
-        .where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
-        .values(status="failed", error=error, finished_at=now, updated_at=now)
-    )
+    run(session, sql.CANCEL_UNFINISHED_TASKS, job=job_id, now=now)
+    run(session, sql.FAIL_JOB, job=job_id, set_error=error, now=now)
 
 
 def settle_cancel(session: Session, job_id: str, *, now: datetime) -> bool:
     """Mark a cancel-requested job cancelled once none of its tasks is still running."""
-    running = session.scalar(
-        select(func.count())
-        .select_from(TaskRow)
-        .where(TaskRow.job_id == job_id, TaskRow.status == "processing")
-    )
-    if running:
+    if run(session, sql.RUNNING_TASKS, job=job_id).scalar_one():
         return False
-    result = session.execute(
-        update(JobRow)
-        .where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
-        .values(status="cancelled", finished_at=now, updated_at=now)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(run(session, sql.CANCEL_JOB, job=job_id, now=now).rowcount)
 
 
 def cancel_job(session: Session, job_id: str, *, now: datetime) -> None:
@@ -61,19 +38,12 @@ def cancel_job(session: Session, job_id: str, *, now: datetime) -> None:
 
     The caller checks that the job is still active.
     """
-    session.execute(
-        update(TaskRow)
-        .where(TaskRow.job_id == job_id, TaskRow.status == "queued")
-        .values(status="cancelled", updated_at=now)
-    )
-    session.execute(
-        update(JobRow)
-        .where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
-        .values(cancel_requested=True, updated_at=now)
-    )
+    run(session, sql.CANCEL_QUEUED_TASKS, job=job_id, now=now)
+    run(session, sql.REQUEST_CANCEL, job=job_id, now=now)
     settle_cancel(session, job_id, now=now)
 
 
 def cancel_requested(session: Session, job_id: str) -> bool:
     """Whether a client asked to cancel the job."""
-    return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
+    state = run(session, sql.JOB_STATE, job=job_id).one_or_none()
+    return bool(state and state.cancel_requested)

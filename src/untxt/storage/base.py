@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 from untxt.errors import NotFoundError
 
 
 class BlobNotFoundError(NotFoundError):
     """No blob under that key."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """One stored blob, as a listing reports it."""
+
+    key: str
+    size: int
+    #: When the blob was last written, timezone-aware UTC.
+    modified: datetime
+
+
+def check_key(key: str) -> list[str]:
+    """The parts of a valid blob key; raises :class:`ValueError` for any other.
+
+    Checked by spelling: keys are made by untxt itself, and none may climb out
+    of a store's root or name the root itself.
+    """
+    parts = key.split("/")
+    if not key or "\\" in key or "\0" in key or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"invalid blob key {key!r}")
+    return parts
 
 
 class BlobStore(ABC):
@@ -33,3 +58,10 @@ class BlobStore(ABC):
     @abstractmethod
     def check(self) -> None:
         """Raise if the store cannot be written (for readiness probes)."""
+
+    @abstractmethod
+    def iter_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
+        """Every blob whose key starts with ``prefix`` (plain string match), in no set order.
+
+        Blobs written or deleted while the listing runs may or may not appear.
+        """

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
-from untxt.storage.base import BlobNotFoundError, BlobStore
+from untxt.storage.base import BlobInfo, BlobNotFoundError, BlobStore, check_key
+
+# Prefix of the files put() writes before renaming them into place.
+_TMP_PREFIX = ".tmp-"
+# The file check() writes and removes at the root.
+_PROBE = ".ready"
 
 
 class LocalBlobStore(BlobStore):
@@ -17,17 +24,21 @@ class LocalBlobStore(BlobStore):
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
-        # Checked by spelling rather than by resolving the path: keys are made by
-        # untxt itself, and resolving costs a system call per path component.
-        parts = key.split("/")
-        if not key or "\\" in key or "\0" in key or any(p in ("", ".", "..") for p in parts):
-            raise ValueError(f"invalid blob key {key!r}")
-        return self.root.joinpath(*parts)
+        # Checked by spelling rather than by resolving the path: resolving costs a
+        # system call per path component.
+        return self.root.joinpath(*check_key(key))
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        for attempt in range(3):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+                break
+            except FileNotFoundError:
+                # A delete pruned the folder, emptied, between the two calls.
+                if attempt == 2:
+                    raise
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -48,9 +59,47 @@ class LocalBlobStore(BlobStore):
         return self._path(key).is_file()
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        # Prune emptied folders, or every deleted job would leave two behind for
+        # listings to walk; put() tolerates a folder pruned under it.
+        for folder in path.parents:
+            if folder == self.root:
+                break
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or gone already
+                break
 
     def check(self) -> None:
-        probe = self.root / ".ready"
+        probe = self.root / _PROBE
         probe.write_bytes(b"ok")
         probe.unlink()
+
+    def iter_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
+        # Walk only the folder the prefix ends in, not the whole store.
+        head = prefix.rpartition("/")[0]
+        stack = [(self._path(head), f"{head}/") if head else (self.root, "")]
+        while stack:
+            folder, base = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                key = base + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if f"{key}/".startswith(prefix):
+                        stack.append((Path(entry.path), f"{key}/"))
+                    continue
+                if (
+                    entry.name.startswith(_TMP_PREFIX)
+                    or key == _PROBE
+                    or not key.startswith(prefix)
+                ):
+                    continue
+                try:
+                    stat = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # deleted since the folder was read
+                    continue
+                yield BlobInfo(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))

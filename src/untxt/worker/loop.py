@@ -49,7 +49,7 @@ class Worker:
         self.settings = settings
         self.id = new_worker_id()
         self._db = db or Database(settings.database_url)
-        self._storage = storage or open_storage(settings.storage_url)
+        self._storage = storage or open_storage(settings.storage_url, settings)
         self._engines = engines or EngineRegistry(settings)
         self._notifier = notifier or default_notifier(self._db)
         self._runner = TaskRunner(settings, self._db, self._storage, self._engines)

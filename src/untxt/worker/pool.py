@@ -14,6 +14,7 @@ from untxt.config import Settings
 from untxt.db.session import normalize_url
 from untxt.logs import configure_logging, get_logger
 from untxt.queue.notify import Notifier, PollingNotifier, SemaphoreNotifier
+from untxt.retention import PeriodicCleanup
 
 log = get_logger(__name__)
 _CTX = multiprocessing.get_context("spawn")
@@ -56,7 +57,10 @@ def _worker_main(settings_json: str, semaphore: Any, parent_pid: int) -> None:
 
 
 class WorkerPool:
-    """Starts ``count`` worker processes, replaces any that die, stops them gracefully."""
+    """Starts ``count`` worker processes, replaces any that die, stops them gracefully.
+
+    Its supervisor thread also starts the node's periodic retention cleanup.
+    """
 
     def __init__(self, settings: Settings, count: int) -> None:
         self.settings = settings
@@ -69,6 +73,7 @@ class WorkerPool:
         self._processes: list[BaseProcess] = []
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._cleanup = PeriodicCleanup(settings)
 
     def start(self) -> None:
         self._processes = [self._spawn(i) for i in range(self.count)]
@@ -92,6 +97,7 @@ class WorkerPool:
                 if not process.is_alive() and not self._stopping.is_set():
                     log.error("worker died; restarting", worker=process.name, code=process.exitcode)
                     self._processes[index] = self._spawn(index)
+            self._cleanup.poll()
 
     def alive(self) -> int:
         return sum(p.is_alive() for p in self._processes)
@@ -101,6 +107,7 @@ class WorkerPool:
         self._stopping.set()
         if self._supervisor:
             self._supervisor.join()
+        self._cleanup.close()
         for process in self._processes:
             if process.is_alive() and process.pid:
                 os.kill(process.pid, signal.SIGTERM)

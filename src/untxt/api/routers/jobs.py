@@ -7,76 +7,83 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
-from untxt.api.deps import AppState, PrincipalDep, StateDep
+from untxt.api import idempotency
+from untxt.api.deps import PrincipalDep, StateDep
+from untxt.api.idempotency import IdempotencyKeyDep
 from untxt.api.schemas import JobCreate, JobOut, JobStatus, ListOut
-from untxt.api.uploads import check_options, parse_options, receive_upload, record_upload
+from untxt.api.submit import Accepted, enqueue, submit
+from untxt.api.uploads import (
+    OPTIONS_HELP,
+    check_options,
+    parse_options,
+    receive_upload,
+    record_upload,
+)
 from untxt.db.documents import get_document
-from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
-from untxt.options import FormatName, JobOptions
-from untxt.queue import enqueue_job, jobs
+from untxt.options import FormatName
+from untxt.queue import jobs
 
 router = APIRouter(tags=["jobs"])
 
-_OPTIONS_HELP = (
-    'Job options as JSON, e.g. {"languages": ["eng"], "priority": 7}. '
-    "Keys: engine, languages, mode, resolution, outputs, priority."
+
+def _accepted(job: JobOut) -> Accepted:
+    return Accepted(job, job.links["self"], job.pages_total)
+
+
+@router.post(
+    "/v1/ocr",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    openapi_extra=idempotency.OPENAPI,
 )
-
-
-def _submit(
-    session: Session, state: AppState, *, owner: str, document: DocumentRow, options: JobOptions
-) -> JobOut:
-    job = enqueue_job(
-        session,
-        owner=owner,
-        document=document,
-        options=options,
-        max_attempts=state.settings.max_attempts,
-        now=utcnow(),
-    )
-    return JobOut.of(job)
-
-
-def _accepted(state: AppState, body: JobOut) -> Response:
-    """After commit: wake the workers and point the client at the job.
-
-    The body is serialised here, once: a returned model would be validated again
-    against the response model, which costs a submit a noticeable share of its time.
-    """
-    state.notifier.notify(body.pages_total)
-    return Response(
-        body.model_dump_json(),
-        status_code=status.HTTP_202_ACCEPTED,
-        media_type="application/json",
-        headers={"Location": body.links["self"]},
-    )
-
-
-@router.post("/v1/ocr", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
 def submit_ocr(
     file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, TIFF, BMP, GIF or WebP.")],
     state: StateDep,
     principal: PrincipalDep,
-    options: Annotated[str | None, Form(description=_OPTIONS_HELP)] = None,
+    key: IdempotencyKeyDep,
+    options: Annotated[str | None, Form(description=OPTIONS_HELP)] = None,
 ) -> Response:
     """Upload a file and queue it for OCR in one call; returns before any OCR runs."""
     parsed = parse_options(options, state)
     upload = receive_upload(file, state)
-    with state.db.write() as session:
-        document = record_upload(session, upload, owner=principal.owner)
-        body = _submit(session, state, owner=principal.owner, document=document, options=parsed)
-    return _accepted(state, body)
+    owner = principal.owner
+
+    def create(session: Session) -> Accepted:
+        document = record_upload(session, upload, owner=owner)
+        return _accepted(
+            enqueue(session, state, owner=owner, document=document, options=parsed, now=utcnow())
+        )
+
+    bound = (
+        key.bind({"options": parsed.model_dump(mode="json"), "file": upload.sha256})
+        if key
+        else None
+    )
+    return submit(state, owner=owner, key=bound, create=create)
 
 
-@router.post("/v1/jobs", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
-def submit_job(request: JobCreate, state: StateDep, principal: PrincipalDep) -> Response:
+@router.post(
+    "/v1/jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    openapi_extra=idempotency.OPENAPI,
+)
+def submit_job(
+    request: JobCreate, state: StateDep, principal: PrincipalDep, key: IdempotencyKeyDep
+) -> Response:
     """Queue an uploaded document for OCR."""
     options = check_options(request.options, state)
-    with state.db.write() as session:
-        document = get_document(session, owner=principal.owner, document_id=request.document_id)
-        body = _submit(session, state, owner=principal.owner, document=document, options=options)
-    return _accepted(state, body)
+    owner = principal.owner
+
+    def create(session: Session) -> Accepted:
+        document = get_document(session, owner=owner, document_id=request.document_id)
+        return _accepted(
+            enqueue(session, state, owner=owner, document=document, options=options, now=utcnow())
+        )
+
+    bound = key.bind(request.model_dump(mode="json")) if key else None
+    return submit(state, owner=owner, key=bound, create=create)
 
 
 @router.get("/v1/jobs", response_model=ListOut[JobOut])

@@ -1,0 +1,221 @@
+"""The queue itself, with no OCR: enqueue rate, claim+complete rate, pickup latency.
+
+For SQLite and PostgreSQL, with 1, 2 and 4 worker processes, in one run:
+
+- enqueue: jobs/s that one process submits (a document row and a job, one
+  transaction each), as the API does;
+- claim+complete: jobs/s the workers take through the queue's own statements
+  (claim the page, record it done, which hands over the assembly, complete
+  the job), from a backlog of queued jobs;
+- pickup: from the commit of a submit to the claim by an idle worker, with
+  submissions one at a time. Workers wait as they do in untxt: LISTEN on
+  PostgreSQL, the pool's semaphore on SQLite.
+
+    python bench/queue.py [--jobs 2000] [--pickups 200] [--workers 1,2,4]
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# This file's name shadows the standard library's queue module, which
+# multiprocessing imports: take the bench folder off the front of the path.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0]) == _HERE:
+    sys.path.pop(0)
+    sys.path.append(_HERE)
+
+import argparse  # noqa: E402
+import multiprocessing  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from typing import Any  # noqa: E402
+
+import psycopg  # noqa: E402
+
+from common import percentile, report  # noqa: E402
+from untxt.db import Database, upgrade  # noqa: E402
+from untxt.db.documents import add_document  # noqa: E402
+from untxt.db.models import DocumentRow  # noqa: E402
+from untxt.db.types import utcnow  # noqa: E402
+from untxt.options import JobOptions  # noqa: E402
+from untxt.queue import claim, complete_job, complete_page, enqueue_job  # noqa: E402
+from untxt.queue.notify import Notifier, PostgresNotifier, SemaphoreNotifier  # noqa: E402
+
+PG_URL = os.environ.get("UNTXT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+TTL = 30.0
+CTX = multiprocessing.get_context("spawn")
+
+
+@contextmanager
+def database(backend: str) -> Iterator[str]:
+    """A fresh database of ``backend``: a SQLite file, or a PostgreSQL schema."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="untxt-queue-") as folder:
+            yield f"sqlite:///{folder}/untxt.db"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def make_document(db: Database) -> DocumentRow:
+    with db.write() as session:
+        document, _ = add_document(
+            session,
+            owner="bench",
+            sha256=uuid.uuid4().hex * 2,
+            filename="page.png",
+            media_type="image/png",
+            size=1,
+            pages=1,
+            now=utcnow(),
+        )
+    return document
+
+
+def enqueue(db: Database, document: DocumentRow, notifier: Notifier | None = None) -> str:
+    """Submit one job as the API does; returns its id once committed."""
+    with db.write() as session:
+        job = enqueue_job(
+            session,
+            owner="bench",
+            document=document,
+            options=JobOptions(outputs=["json"]),
+            max_attempts=3,
+            now=utcnow(),
+        )
+    if notifier is not None:
+        notifier.notify()
+    return job.id
+
+
+def worker_main(url: str, semaphore: Any, start: Any, stop: Any, claims: Any) -> None:
+    """Claim and complete until stopped; report (job id, claim time) of every job."""
+    db = Database(url)
+    notifier: Notifier = (
+        PostgresNotifier(db.conninfo())
+        if db.dialect == "postgresql"
+        else SemaphoreNotifier(semaphore)
+    )
+    owner = f"bench:{os.getpid()}"
+    start.wait()
+    while not stop.is_set():
+        with db.write() as session:
+            lease = claim(session, owner=owner, ttl=TTL, now=utcnow())
+        if lease is None:
+            notifier.wait(0.5)
+            continue
+        claimed_at = time.time()
+        with db.write() as session:
+            done = complete_page(session, lease, result_key="-", ttl=TTL, now=utcnow())
+        assert done.assemble is not None
+        with db.write() as session:
+            complete_job(session, done.assemble, results=[], now=utcnow())
+        claims.put((lease.job_id, claimed_at))
+    db.dispose()
+
+
+def run_config(backend: str, workers: int, jobs: int, pickups: int) -> dict[str, float]:
+    with database(backend) as url:
+        db = Database(url)
+        upgrade(db)
+        document = make_document(db)
+        semaphore = CTX.Semaphore(0)
+        notifier = None if db.dialect == "postgresql" else SemaphoreNotifier(semaphore)
+
+        started = time.perf_counter()
+        for _ in range(jobs):
+            enqueue(db, document)
+        enqueue_rate = jobs / (time.perf_counter() - started)
+
+        start, stop, claims = CTX.Event(), CTX.Event(), CTX.Queue()
+        processes = [
+            CTX.Process(target=worker_main, args=(url, semaphore, start, stop, claims))
+            for _ in range(workers)
+        ]
+        for process in processes:
+            process.start()
+        time.sleep(1.0)  # imports and connections, before the clock starts
+        began = time.perf_counter()
+        start.set()
+        for _ in range(jobs):
+            claims.get(timeout=120)
+        drain_rate = jobs / (time.perf_counter() - began)
+
+        time.sleep(0.6)  # every worker idle and waiting
+        latencies = []
+        for _ in range(pickups):
+            committed = time.time()
+            job_id = enqueue(db, document, notifier)
+            committed = (committed + time.time()) / 2 if db.dialect == "sqlite" else committed
+            got, claimed_at = claims.get(timeout=30)
+            assert got == job_id
+            latencies.append(claimed_at - committed)
+            time.sleep(0.02)
+        stop.set()
+        for process in processes:
+            process.join(10)
+        db.dispose()
+    return {
+        "enqueue_per_s": enqueue_rate,
+        "claim_complete_per_s": drain_rate,
+        "pickup_p50_ms": percentile(latencies, 50) * 1000,
+        "pickup_p99_ms": percentile(latencies, 99) * 1000,
+        "pickup_mean_ms": statistics.fmean(latencies) * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--pickups", type=int, default=200)
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args()
+
+    results: dict[str, dict[int, dict[str, float]]] = {}
+    rows = []
+    for backend in args.backends.split(","):
+        for workers in (int(n) for n in args.workers.split(",")):
+            figures = run_config(backend, workers, args.jobs, args.pickups)
+            results.setdefault(backend, {})[workers] = figures
+            rows.append([backend, workers, *figures.values()])
+            print(backend, workers, figures, file=sys.stderr)
+    report(
+        "queue",
+        f"no-op jobs: {args.jobs} for the rates, {args.pickups} pickups one at a time",
+        [
+            "database",
+            "workers",
+            "enqueue/s",
+            "claim+complete/s",
+            "pickup p50 ms",
+            "pickup p99 ms",
+            "pickup mean ms",
+        ],
+        rows,
+        {
+            "jobs": args.jobs,
+            "pickups": args.pickups,
+            "results": results,
+            "targets": {
+                "pickup_p50_ms": 10,
+                "pickup_p99_ms": 50,
+                "postgres_claim_complete_per_s": 1000,
+            },
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The submit flow of the job and batch routes: one write transaction, a 202, wake-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Response, status
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from untxt.api.deps import AppState
+from untxt.api.idempotency import BoundKey
+from untxt.api.schemas import JobOut
+from untxt.db.models import DocumentRow
+from untxt.options import JobOptions
+from untxt.queue import enqueue_job
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What a submit created: the body to answer with, its URL, and the pages it queued."""
+
+    body: BaseModel
+    location: str
+    pages: int
+
+    def response(self) -> Response:
+        """The 202 answer.
+
+        The body is serialised here, once: a returned model would be validated again
+        against the response model, which costs a submit a noticeable share of its time.
+        """
+        return Response(
+            self.body.model_dump_json(),
+            status_code=status.HTTP_202_ACCEPTED,
+            media_type="application/json",
+            headers={"Location": self.location},
+        )
+
+
+def enqueue(
+    session: Session,
+    state: AppState,
+    *,
+    owner: str,
+    document: DocumentRow,
+    options: JobOptions,
+    now: datetime,
+    batch_id: str | None = None,
+    batch_index: int | None = None,
+) -> JobOut:
+    """Queue one job in the caller's transaction."""
+    job = enqueue_job(
+        session,
+        owner=owner,
+        document=document,
+        options=options,
+        max_attempts=state.settings.max_attempts,
+        now=now,
+        batch_id=batch_id,
+        batch_index=batch_index,
+    )
+    return JobOut.of(job)
+
+
+def submit(
+    state: AppState, *, owner: str, key: BoundKey | None, create: Callable[[Session], Accepted]
+) -> Response:
+    """Run ``create`` in one write transaction, then wake the workers and answer 202.
+
+    With an ``Idempotency-Key`` the key is claimed first in that transaction and the
+    answer stored with it; a repeated key gets the stored answer and creates nothing.
+    Any error rolls everything back, the key included, so a corrected retry can use it.
+    """
+    response = None
+    with state.db.write() as session:
+        if key is not None:
+            replay = key.replay(session, owner=owner, ttl=state.settings.idempotency_ttl)
+            if replay is not None:
+                return replay
+        accepted = create(session)
+        if key is not None:
+            response = accepted.response()
+            key.remember(session, owner=owner, response=response)
+    state.notifier.notify(accepted.pages)
+    # Without a key the body is serialised after commit, to hold the write lock no longer.
+    return response if response is not None else accepted.response()

@@ -1,0 +1,243 @@
+"""Every statement the queue runs while jobs flow, each built once and named.
+
+Building a SQLAlchemy statement costs more than running it (about 1 ms against
+0.3 ms for a claim, measured), so the queue's statements are module constants
+with bind parameters, executed with :func:`run`. The parameters are named for
+what they carry: ``:now``, ``:owner``, ``:expires``, ``:task``, ``:job``; a
+parameter that sets or matches a column of the same name is prefixed ``set_`` or
+``lease_`` (SQLAlchemy reserves bare column names in UPDATE and INSERT).
+
+Locks are taken tasks first, then the job, in every transaction; a statement
+that touches several tasks of one job skips rows others hold (see transitions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    CursorResult,
+    Executable,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from untxt.db.models import ASSEMBLE_PAGE, JobRow, ResultRow, TaskRow, table_of
+from untxt.db.types import UTCDateTime
+
+TASKS = table_of(TaskRow)
+JOBS = table_of(JobRow)
+RESULTS = table_of(ResultRow)
+ACTIVE = ("queued", "processing")
+
+
+def _time(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+def run(session: Session, statement: Executable, **params: Any) -> CursorResult[Any]:
+    """Execute a prebuilt statement in the session's transaction, on its connection."""
+    return session.connection().execute(statement, params)
+
+
+# -- claiming -----------------------------------------------------------------
+
+#: Lease the highest-priority, oldest runnable task; PostgreSQL skips rows that
+#: other claimers hold, SQLite's write lock serialises claimers.
+CLAIM = (
+    update(TASKS)
+    .where(
+        TASKS.c.id
+        == select(TASKS.c.id)
+        .where(TASKS.c.status == "queued", TASKS.c.run_after <= _time("now"))
+        .order_by(TASKS.c.priority.desc(), TASKS.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery(),
+        TASKS.c.status == "queued",
+    )
+    .values(
+        status="processing",
+        lease_owner=bindparam("owner"),
+        lease_expires_at=_time("expires"),
+        attempts=TASKS.c.attempts + 1,
+        updated_at=_time("now"),
+    )
+    .returning(TASKS.c.id, TASKS.c.job_id, TASKS.c.page, TASKS.c.attempts, TASKS.c.max_attempts)
+)
+
+#: The job of a claimed task is processing; its attempts are its tasks' most.
+START_JOB = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job"), JOBS.c.status.in_(ACTIVE))
+    .values(
+        status="processing",
+        started_at=func.coalesce(JOBS.c.started_at, _time("now")),
+        attempts=case(
+            (JOBS.c.attempts < bindparam("lease_attempts"), bindparam("lease_attempts")),
+            else_=JOBS.c.attempts,
+        ),
+        updated_at=_time("now"),
+    )
+)
+
+#: The condition under which a lease still holds its task: every write of a
+#: worker for its task carries it, so a worker that lost the lease changes nothing.
+FENCE = and_(
+    TASKS.c.id == bindparam("task"),
+    TASKS.c.lease_owner == bindparam("owner"),
+    TASKS.c.attempts == bindparam("lease_attempts"),
+    TASKS.c.status == "processing",
+)
+
+HEARTBEAT = (
+    update(TASKS).where(FENCE).values(lease_expires_at=_time("expires"), updated_at=_time("now"))
+)
+
+# -- finishing ------------------------------------------------------------------
+
+#: End the lease with a new status: done (with the page's result), queued again
+#: (to run after ``:run_after``), failed or cancelled.
+FINISH_TASK = (
+    update(TASKS)
+    .where(FENCE)
+    .values(
+        status=bindparam("set_status"),
+        result_key=bindparam("set_result_key"),
+        error=bindparam("set_error"),
+        run_after=_time("set_run_after"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=_time("now"),
+    )
+)
+
+COUNT_PAGE = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job"), JOBS.c.status == "processing")
+    .values(pages_done=JOBS.c.pages_done + 1, updated_at=_time("now"))
+    .returning(JOBS.c.pages_done, JOBS.c.pages_total, JOBS.c.cancel_requested)
+)
+
+#: The assembly task, created already leased to the worker that finished the last page.
+INSERT_ASSEMBLY = (
+    insert(TASKS)
+    .values(
+        job_id=bindparam("job"),
+        page=ASSEMBLE_PAGE,
+        status="processing",
+        priority=10,
+        run_after=_time("now"),
+        attempts=1,
+        max_attempts=bindparam("set_max_attempts"),
+        lease_owner=bindparam("owner"),
+        lease_expires_at=_time("expires"),
+        created_at=_time("now"),
+        updated_at=_time("now"),
+    )
+    .returning(TASKS.c.id)
+)
+
+COMPLETE_JOB = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job"), JOBS.c.status == "processing")
+    .values(
+        status=case((JOBS.c.cancel_requested, "cancelled"), else_="completed"),
+        error=None,
+        finished_at=_time("now"),
+        updated_at=_time("now"),
+    )
+    .returning(JOBS.c.status)
+)
+
+DELETE_RESULTS = delete(RESULTS).where(RESULTS.c.job_id == bindparam("job"))
+INSERT_RESULT = insert(RESULTS)
+
+# -- ending jobs ------------------------------------------------------------------
+
+JOB_STATE = select(JOBS.c.status, JOBS.c.cancel_requested).where(JOBS.c.id == bindparam("job"))
+
+RUNNING_TASKS = (
+    select(func.count())
+    .select_from(TASKS)
+    .where(TASKS.c.job_id == bindparam("job"), TASKS.c.status == "processing")
+)
+
+#: Cancel a job's unfinished tasks, skipping rows another transaction holds
+#: (that holder sees the job ended and stands down).
+CANCEL_UNFINISHED_TASKS = (
+    update(TASKS)
+    .where(
+        TASKS.c.id.in_(
+            select(TASKS.c.id)
+            .where(TASKS.c.job_id == bindparam("job"), TASKS.c.status.in_(ACTIVE))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .values(status="cancelled", lease_owner=None, lease_expires_at=None, updated_at=_time("now"))
+)
+
+CANCEL_QUEUED_TASKS = (
+    update(TASKS)
+    .where(TASKS.c.job_id == bindparam("job"), TASKS.c.status == "queued")
+    .values(status="cancelled", updated_at=_time("now"))
+)
+
+FAIL_JOB = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job"), JOBS.c.status.in_(ACTIVE))
+    .values(
+        status="failed",
+        error=bindparam("set_error"),
+        finished_at=_time("now"),
+        updated_at=_time("now"),
+    )
+)
+
+REQUEST_CANCEL = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job"), JOBS.c.status.in_(ACTIVE))
+    .values(cancel_requested=True, updated_at=_time("now"))
+)
+
+CANCEL_JOB = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job"), JOBS.c.status.in_(ACTIVE))
+    .values(status="cancelled", finished_at=_time("now"), updated_at=_time("now"))
+)
+
+# -- reaping ------------------------------------------------------------------
+
+EXPIRED_LEASES = (
+    select(TASKS.c.id, TASKS.c.job_id, TASKS.c.page, TASKS.c.attempts, TASKS.c.max_attempts)
+    .where(TASKS.c.status == "processing", TASKS.c.lease_expires_at < _time("now"))
+    .order_by(TASKS.c.id)
+    .with_for_update(skip_locked=True)
+)
+
+#: End an expired lease, unless a heartbeat renewed it meanwhile.
+REAP_TASK = (
+    update(TASKS)
+    .where(
+        TASKS.c.id == bindparam("task"),
+        TASKS.c.status == "processing",
+        TASKS.c.attempts == bindparam("lease_attempts"),
+        TASKS.c.lease_expires_at < _time("now"),
+    )
+    .values(
+        status=bindparam("set_status"),
+        run_after=_time("set_run_after"),
+        error=bindparam("set_error"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=_time("now"),
+    )
+)
