@@ -13,7 +13,7 @@ README = (ROOT / "README.md").read_text()
 
 
 def test_readme_configuration_table_lists_every_setting() -> None:
-    documented = set(re.findall(r"^\| `(UNTXT_[A-Z_]+)` \|", README, re.MULTILINE))
+    documented = set(re.findall(r"^\| `(UNTXT_[A-Z0-9_]+)` \|", README, re.MULTILINE))
 
     assert documented == {f"UNTXT_{name.upper()}" for name in Settings.model_fields}
 

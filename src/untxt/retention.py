@@ -70,8 +70,8 @@ class CleanupReport:
         """One line for people."""
         verb = "would delete" if self.dry_run else "deleted"
         return (
-            f"{verb} {self.jobs} jobs, {self.documents} documents and {self.blobs} blobs "
-            f"({self.blob_bytes} bytes) older than {self.cutoff:%Y-%m-%d %H:%M:%S} UTC"
+            f"{verb}: {self.jobs} jobs, {self.documents} documents, {self.blobs} blobs "
+            f"({self.blob_bytes} bytes); cutoff {self.cutoff:%Y-%m-%d %H:%M:%S} UTC"
         )
 
 

@@ -17,7 +17,7 @@ from untxt.db.migrate import current_revision, head_revision
 from untxt.db.models import Base
 from untxt.db.types import utcnow
 
-TABLES = {"documents", "jobs", "tasks", "results"}
+TABLES = {"documents", "jobs", "tasks", "results", "batches", "idempotency_keys"}
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
@@ -106,6 +106,63 @@ def test_concurrent_upgrades_of_a_fresh_database_both_succeed(db_url: str) -> No
     finally:
         for database in databases:
             database.dispose()
+
+
+def test_adding_batches_keeps_existing_jobs_tasks_and_results(db_url: str) -> None:
+    """0003 adds jobs.batch_id in place: rebuilding jobs would cascade-delete tasks and results."""
+    db = Database(db_url)
+    try:
+        upgrade(db, "0002")
+        with db.write() as session:
+            document, _ = add_document(
+                session,
+                owner="alice",
+                sha256="cd" * 32,
+                filename="a.png",
+                media_type="image/png",
+                size=1,
+                pages=1,
+                now=utcnow(),
+            )
+            # Raw SQL: the models already describe the newer schema.
+            values = {"document": document.id, "now": utcnow()}
+            session.execute(
+                text(
+                    "INSERT INTO jobs (id, owner, document_id, status, priority, options,"
+                    " pages_total, pages_done, attempts, cancel_requested, created_at, updated_at)"
+                    " VALUES ('job_1', 'alice', :document, 'completed', 5, '{}', 1, 1, 1, false,"
+                    " :now, :now)"
+                ),
+                values,
+            )
+            session.execute(
+                text(
+                    "INSERT INTO tasks (job_id, page, status, priority, run_after, attempts,"
+                    " max_attempts, created_at, updated_at)"
+                    " VALUES ('job_1', 1, 'done', 5, :now, 1, 3, :now, :now)"
+                ),
+                values,
+            )
+            session.execute(
+                text(
+                    "INSERT INTO results (job_id, format, blob_key, media_type, size, created_at)"
+                    " VALUES ('job_1', 'text', 'jobs/job_1/text', 'text/plain', 1, :now)"
+                ),
+                values,
+            )
+
+        upgrade(db)
+
+        with db.engine.connect() as connection:
+            counts = [
+                connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("jobs", "tasks", "results")
+            ]
+            batch_id = connection.execute(text("SELECT batch_id FROM jobs")).scalar_one()
+        assert counts == [1, 1, 1]
+        assert batch_id is None
+    finally:
+        db.dispose()
 
 
 def test_models_match_the_migrated_schema(db: Database) -> None:

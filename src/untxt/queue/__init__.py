@@ -11,7 +11,14 @@
 - :mod:`untxt.queue.notify`: wake-ups for idle workers
 """
 
-from untxt.queue.finish import Outcome, StoredResult, complete_job, complete_page, fail_task
+from untxt.queue.finish import (
+    Outcome,
+    StoredResult,
+    complete_job,
+    complete_only_page,
+    complete_page,
+    fail_task,
+)
 from untxt.queue.idempotency import delete_expired_idempotency_keys
 from untxt.queue.jobs import enqueue_job
 from untxt.queue.lease import Lease, claim, heartbeat
@@ -25,6 +32,7 @@ __all__ = [
     "StoredResult",
     "claim",
     "complete_job",
+    "complete_only_page",
     "complete_page",
     "delete_expired_idempotency_keys",
     "enqueue_job",

@@ -110,11 +110,31 @@ def complete_job(
     """Record the assembled results and complete the job (or cancel it, if asked meanwhile)."""
     if not _finish_task(session, lease, now, status="done"):
         return Outcome.LOST
+    return _complete(session, lease, results, now)
+
+
+def complete_only_page(
+    session: Session, lease: Lease, *, results: list[StoredResult], now: datetime
+) -> Outcome:
+    """Record the page of a one-page job and complete the job, in one transaction."""
+    if not _finish_task(session, lease, now, status="done"):
+        return Outcome.LOST
+    row = run(session, sql.COUNT_PAGE, job=lease.job_id, now=now).one_or_none()
+    if row is None:  # the job already failed or was cancelled
+        return Outcome.CANCELLED
+    if row.pages_done != row.pages_total:
+        raise ValueError(f"job {lease.job_id} has {row.pages_total} pages, not one")
+    return _complete(session, lease, results, now)
+
+
+def _complete(
+    session: Session, lease: Lease, results: list[StoredResult], now: datetime
+) -> Outcome:
     status = run(session, sql.COMPLETE_JOB, job=lease.job_id, now=now).scalar_one_or_none()
     if status != "completed":
         return Outcome.CANCELLED
-    # Keyed by job id: a repeated assembly replaces the rows rather than adding to them.
-    run(session, sql.DELETE_RESULTS, job=lease.job_id)
+    # Only the transaction that moves the job out of processing gets here, and
+    # results are stored nowhere else: there are none to replace.
     if results:
         session.connection().execute(
             sql.INSERT_RESULT,

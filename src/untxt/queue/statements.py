@@ -21,7 +21,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    delete,
     func,
     insert,
     select,
@@ -157,7 +156,6 @@ COMPLETE_JOB = (
     .returning(JOBS.c.status)
 )
 
-DELETE_RESULTS = delete(RESULTS).where(RESULTS.c.job_id == bindparam("job"))
 INSERT_RESULT = insert(RESULTS)
 
 # -- ending jobs ------------------------------------------------------------------

@@ -23,6 +23,7 @@ from untxt.queue import (
     RetryPolicy,
     StoredResult,
     complete_job,
+    complete_only_page,
     complete_page,
     fail_task,
 )
@@ -88,6 +89,14 @@ class TaskRunner:
             self._engines.get(work.options.engine),
             max_pixels=self._settings.max_image_pixels,
         )
+        if work.pages_total == 1:
+            # The only page is the whole document: finish the job right here, without
+            # keeping the page for an assembly step.
+            document = Document.from_pages([page], source=work.filename)
+            results = self._store_results(work, document)
+            with self._db.write() as session:
+                outcome = complete_only_page(session, lease, results=results, now=utcnow())
+            return self._finished(work, document, outcome)
         key = page_blob_key(work.job_id, lease.page, lease.attempts)
         self._storage.put(key, page.model_dump_json().encode())
         with self._db.write() as session:
@@ -106,6 +115,13 @@ class TaskRunner:
             (Page.model_validate_json(self._storage.get(key)) for key in keys),
             source=work.filename,
         )
+        results = self._store_results(work, document)
+        with self._db.write() as session:
+            outcome = complete_job(session, lease, results=results, now=utcnow())
+        return self._finished(work, document, outcome)
+
+    def _store_results(self, work: _Work, document: Document) -> list[StoredResult]:
+        """Render and store every requested format; keyed by job, so a rerun replaces them."""
         results = []
         for name in work.options.outputs:
             fmt = FORMATS[name]
@@ -113,8 +129,9 @@ class TaskRunner:
             key = result_blob_key(work.job_id, name)
             self._storage.put(key, body)
             results.append(StoredResult(name, key, fmt.media_type, len(body)))
-        with self._db.write() as session:
-            outcome = complete_job(session, lease, results=results, now=utcnow())
+        return results
+
+    def _finished(self, work: _Work, document: Document, outcome: Outcome) -> Outcome:
         log.info(
             "job finished",
             job=work.job_id,
