@@ -63,12 +63,14 @@ def postgres_schema_url() -> Iterator[str]:
             pytest.fail(message)
         pytest.skip(message)
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE SCHEMA {schema}")
+    with admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
     try:
         yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     finally:
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
+        # A new connection: the test may have restarted the server meanwhile.
+        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=30) as admin:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -86,15 +86,17 @@ def job_on(db: Database, document: DocumentRow, now: datetime, status: str) -> s
         done = complete_page(session, lease, result_key=key, ttl=TTL, now=now)
     assert done.assemble is not None
     with db.write() as session:
-        result = StoredResult("text", result_blob_key(job_id, "text"), "text/plain", 4)
+        result = StoredResult("text", result_blob_key(done.assemble, "text"), "text/plain", 4)
         complete_job(session, done.assemble, results=[result], now=now)
     assert status == "completed", status
     return job_id
 
 
-def job_blob_keys(job_id: str) -> list[str]:
+def job_blob_keys(db: Database, job_id: str) -> list[str]:
     """The page and result blob keys a job completed by :func:`job_on` records."""
-    return [page_blob_key(job_id, 1, 1), result_blob_key(job_id, "text")]
+    with db.read() as session:
+        results = session.scalars(select(ResultRow.blob_key).where(ResultRow.job_id == job_id))
+        return [page_blob_key(job_id, 1, 1), *results]
 
 
 def put_blob(storage: LocalBlobStore, key: str, written: datetime) -> None:

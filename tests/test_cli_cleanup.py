@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from typer.testing import CliRunner
 
 from tests.retention_helpers import (
@@ -23,6 +25,14 @@ from untxt.db.types import utcnow
 from untxt.storage import LocalBlobStore
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The command points logging at the runner's stderr, which closes after it: undo that,
+    or later tests that log in this process fail writing to it."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture
@@ -48,7 +58,7 @@ def seed(db: Database, data_dir: Path) -> tuple[str, str, list[str]]:
     old_doc = add_doc(db, now - 40 * DAY)
     old = job_on(db, old_doc, now - 40 * DAY, "completed")
     young = job_on(db, add_doc(db, now - DAY), now - DAY, "completed")
-    keys = [old_doc.blob_key, *job_blob_keys(old)]
+    keys = [old_doc.blob_key, *job_blob_keys(db, old)]
     for key in keys:
         put_blob(storage, key, now - 40 * DAY)
     return old, young, keys

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from tests.conftest import make_settings
 from tests.queue.helpers import OWNER
@@ -28,8 +29,12 @@ from tests.s3 import moto_server, new_bucket, use_credentials
 from untxt.config import parse_duration
 from untxt.db import Database, upgrade
 from untxt.db.documents import document_blob_key
-from untxt.db.models import DocumentRow
+from untxt.db.models import BatchRow, DocumentRow, IdempotencyKeyRow
 from untxt.db.types import utcnow
+from untxt.options import JobOptions
+from untxt.queue import enqueue_job
+from untxt.queue.batches import create_batch
+from untxt.queue.idempotency import claim_key, store_answer
 from untxt.retention import PeriodicCleanup, cleanup
 from untxt.storage import BlobStore, LocalBlobStore
 from untxt.storage.s3 import S3BlobStore
@@ -75,7 +80,7 @@ def build_world(db: Database, storage: LocalBlobStore) -> World:
     def job(doc: DocumentRow, when: datetime, status: str, *, keep: bool) -> str:
         job_id = job_on(db, doc, when, status)
         (world.kept_jobs if keep else world.deleted_jobs).add(job_id)
-        for key in job_blob_keys(job_id) if status == "completed" else []:
+        for key in job_blob_keys(db, job_id) if status == "completed" else []:
             put_blob(storage, key, when)
             (world.kept_blobs if keep else world.deleted_blobs).add(key)
         return job_id
@@ -227,14 +232,14 @@ def test_cleanup_sweeps_an_s3_store(
     gone = job_on(db, add_doc(db, now - 40 * DAY, sha=shared), now - 40 * DAY, "completed")
     bob = add_doc(db, now - 40 * DAY, owner="bob", sha=shared)
     kept = job_on(db, bob, now - DAY, "completed")
-    for key in [document_blob_key(shared), *job_blob_keys(gone), *job_blob_keys(kept)]:
+    for key in [document_blob_key(shared), *job_blob_keys(db, gone), *job_blob_keys(db, kept)]:
         storage.put(key, b"data")
     storage.put(document_blob_key(new_sha()), b"orphan")
 
     report = cleanup(db, storage, older_than=MONTH, now=now)
 
     assert (report.jobs, report.documents, report.blobs) == (1, 1, 3)
-    assert blob_keys(storage) == {document_blob_key(shared), *job_blob_keys(kept)}
+    assert blob_keys(storage) == {document_blob_key(shared), *job_blob_keys(db, kept)}
 
 
 # --- the periodic cleanup ------------------------------------------------------------------
@@ -307,8 +312,8 @@ def test_a_worker_pool_runs_the_cleanup(tmp_path: Path, db_url: str) -> None:
     now = utcnow()
     job_on(db, add_doc(db, now - 2 * DAY), now - 2 * DAY, "cancelled")
     pool = WorkerPool(settings, 0)
-    pool.start()
     try:
+        pool.start()
         assert wait_until(lambda: not job_ids(db), timeout=15)
     finally:
         pool.stop()
@@ -353,3 +358,39 @@ def test_the_retention_setting_is_checked_at_startup(tmp_path: Path) -> None:
         make_settings(tmp_path, retention="3 months")
     assert make_settings(tmp_path).retention_period == timedelta(days=30)
     assert make_settings(tmp_path, retention="off").retention_period is None
+
+
+def test_cleanup_deletes_emptied_batches_and_expired_idempotency_keys(
+    db: Database, tmp_path: Path
+) -> None:
+    now = utcnow()
+    document = add_doc(db, now - 40 * DAY)
+    with db.write() as session:
+        create_batch(session, owner=OWNER, total=1, now=now - 40 * DAY)  # its jobs are gone
+        young = create_batch(session, owner=OWNER, total=1, now=now - DAY)
+        busy = create_batch(session, owner=OWNER, total=1, now=now - 40 * DAY)
+        enqueue_job(
+            session,
+            owner=OWNER,
+            document=document,
+            options=JobOptions(),
+            max_attempts=3,
+            now=now - 40 * DAY,
+            batch_id=busy.id,
+        )
+        for key, when in (("old-key", now - 2 * DAY), ("new-key", now - timedelta(hours=1))):
+            claim_key(session, owner=OWNER, key=key, fingerprint="f", now=when, expired_before=when)
+            store_answer(session, owner=OWNER, key=key, status_code=202, body="{}", location=None)
+
+    report = cleanup(
+        db,
+        LocalBlobStore(tmp_path / "blobs"),
+        older_than=MONTH,
+        now=now,
+        idempotency_ttl=timedelta(days=1),
+    )
+
+    assert (report.batches, report.idempotency_keys) == (1, 1)
+    with db.read() as session:
+        assert set(session.scalars(select(BatchRow.id))) == {young.id, busy.id}
+        assert set(session.scalars(select(IdempotencyKeyRow.key))) == {"new-key"}

@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -315,7 +316,13 @@ def cleanup(
     try:
         upgrade(db)
         storage = open_storage(settings.storage_url, settings)
-        report = run_cleanup(db, storage, older_than=age, dry_run=dry_run)
+        report = run_cleanup(
+            db,
+            storage,
+            older_than=age,
+            dry_run=dry_run,
+            idempotency_ttl=timedelta(seconds=settings.idempotency_ttl),
+        )
     finally:
         db.dispose()
     typer.echo(report.summary())

@@ -27,9 +27,11 @@ from untxt.config import Settings
 from untxt.db.session import Database
 from untxt.db.types import utcnow
 from untxt.logs import get_logger
+from untxt.queue.idempotency import delete_expired_idempotency_keys
 from untxt.queue.retention import (
     count_expired_jobs,
     count_unused_documents,
+    delete_empty_batches,
     delete_expired_jobs,
     delete_unused_documents,
     existing_job_ids,
@@ -65,6 +67,8 @@ class CleanupReport:
     documents: int = 0
     blobs: int = 0
     blob_bytes: int = 0
+    batches: int = 0
+    idempotency_keys: int = 0
 
     def summary(self) -> str:
         """One line for people."""
@@ -84,10 +88,14 @@ def cleanup(
     dry_run: bool = False,
     grace: timedelta = BLOB_GRACE,
     batch_size: int = BATCH_SIZE,
+    idempotency_ttl: timedelta | None = None,
     stop: Callable[[], bool] = lambda: False,
 ) -> CleanupReport:
     """Delete jobs finished and documents created more than ``older_than`` before ``now``
     (documents only once no job refers to them), then the blobs no row refers to.
+
+    Batches whose jobs are all gone go too, and, given ``idempotency_ttl``, the
+    idempotency keys older than it.
 
     ``stop`` is asked between batches: a cleanup stopped early has deleted only
     what it should, and the next one carries on from there.
@@ -105,6 +113,12 @@ def cleanup(
         # Jobs first: a document goes only once no job refers to it.
         report.jobs = _delete_rows(db, delete_expired_jobs, cutoff, batch_size, stop)
         report.documents = _delete_rows(db, delete_unused_documents, cutoff, batch_size, stop)
+        with db.write() as session:
+            report.batches = delete_empty_batches(session, cutoff=cutoff)
+            if idempotency_ttl is not None:
+                report.idempotency_keys = delete_expired_idempotency_keys(
+                    session, before=now - idempotency_ttl
+                )
     # A dry run deleted no rows: the lookups then ignore the rows a real run would have.
     dry_cutoff = cutoff if dry_run else None
 
@@ -214,7 +228,10 @@ class PeriodicCleanup:
             return
         self._next = time.monotonic() + self._settings.cleanup_interval
         self._thread = threading.Thread(target=self._run, name="untxt-cleanup", daemon=True)
-        self._thread.start()
+        try:
+            self._thread.start()
+        except RuntimeError:  # out of threads: the caller (the pool's supervisor) must go on
+            log.exception("could not start the retention cleanup; trying at the next interval")
 
     def _run(self) -> None:
         period = self._settings.retention_period
@@ -225,7 +242,13 @@ class PeriodicCleanup:
                 self._db = Database(self._settings.database_url)
             if self._storage is None:
                 self._storage = open_storage(self._settings.storage_url, self._settings)
-            report = cleanup(self._db, self._storage, older_than=period, stop=self._stop.is_set)
+            report = cleanup(
+                self._db,
+                self._storage,
+                older_than=period,
+                idempotency_ttl=timedelta(seconds=self._settings.idempotency_ttl),
+                stop=self._stop.is_set,
+            )
         except Exception:
             log.exception("retention cleanup failed; it runs again at the next interval")
             return
@@ -235,6 +258,8 @@ class PeriodicCleanup:
             documents=report.documents,
             blobs=report.blobs,
             blob_bytes=report.blob_bytes,
+            batches=report.batches,
+            idempotency_keys=report.idempotency_keys,
         )
 
     def close(self) -> None:

@@ -38,7 +38,9 @@ def _index_sql(db: Database, name: str) -> str:
     query = (
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
         if db.dialect == "sqlite"
+        # Other schemas of the test server (concurrent runs) hold indexes of the same name.
         else "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+        " AND schemaname = current_schema()"
     )
     with db.engine.connect() as connection:
         return str(connection.execute(text(query), {"name": name}).scalar_one())

@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from untxt.db.writelock import WriteLock
 
 
@@ -80,3 +82,15 @@ def test_the_lock_is_released_when_the_block_raises(tmp_path: Path) -> None:
 
     threading.Thread(target=take, daemon=True).start()
     assert acquired.wait(5)
+
+
+def test_a_nested_write_on_the_same_thread_fails_instead_of_waiting_forever(
+    tmp_path: Path,
+) -> None:
+    lock = WriteLock(tmp_path / "db.write-lock")
+
+    with lock, pytest.raises(RuntimeError, match="nested write"):
+        lock.__enter__()
+
+    with lock:  # still usable afterwards
+        pass

@@ -74,17 +74,17 @@ def test_500_concurrent_submissions_each_complete_exactly_once(
             tasks = session.execute(
                 select(TaskRow.job_id, TaskRow.page, TaskRow.attempts, TaskRow.status)
             ).all()
-            per_job = select(ResultRow.job_id, func.count()).group_by(ResultRow.job_id)
-            results = session.execute(per_job).all()
+            rows = session.execute(select(ResultRow.job_id, ResultRow.blob_key)).all()
+            results = {row.job_id: row.blob_key for row in rows}
     finally:
         db.dispose()
-    # Each job: one page task and one assembly, each run once; one result.
-    assert len(tasks) == 1000
-    assert {(t.attempts, t.status) for t in tasks} == {(1, "done")}
-    assert sorted(count for _, count in results) == [1] * 500
-    blobs = pg_settings.data_dir / "blobs" / "jobs"
+    # Each job: one page, run once, finishing the job; one result, with its own text.
+    assert len(tasks) == 500
+    assert {(t.page, t.attempts, t.status) for t in tasks} == {(1, 1, "done")}
+    assert len(results) == 500
+    blobs = pg_settings.data_dir / "blobs"
     for n, job_id in ids.items():
-        assert f"JOB {n}" in (blobs / job_id / "result.txt").read_text(), n
+        assert f"JOB {n}" in (blobs / results[job_id]).read_text(), n
 
 
 def _count(db: Database, condition: object) -> int:

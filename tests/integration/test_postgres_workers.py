@@ -129,27 +129,35 @@ def test_worker_that_lost_its_lease_cannot_overwrite_the_result(
     try:
         rescuer = processes("worker", "--concurrency", "1")
         wait_for(lambda: job_row(db, job["id"]).status == "completed", timeout=60)
-        result_key = f"jobs/{job['id']}/result.txt"
+        [result_key] = _result_keys(pg_api, job["id"])
         winner = storage.get(result_key)
         finished_at = job_row(db, job["id"]).finished_at
         os.killpg(rescuer.pid, signal.SIGKILL)
     finally:
         os.killpg(stalled.pid, signal.SIGCONT)
-    # The stalled worker wakes, finishes its page, and is refused when it records it.
-    wait_for(lambda: _page_blobs(storage, job["id"]) == 2, timeout=60)
-    time.sleep(0.5)
+    # The stalled worker wakes, finishes its page and stores its result beside the
+    # winner's, and is refused when it records them.
+    wait_for(lambda: _result_blobs(storage, job["id"]) == 2, timeout=60)
+    time.sleep(1)
 
+    assert _result_keys(pg_api, job["id"]) == [result_key]
     assert storage.get(result_key) == winner
     final = job_row(db, job["id"])
     assert final.status == "completed"
     assert final.finished_at == finished_at
-    assert _results(pg_api, job["id"]) == 1
-    assert task_statuses(db, job["id"]) == {0: "done", 1: "done"}
+    assert final.attempts == 2
+    assert task_statuses(db, job["id"]) == {1: "done"}
+    assert pg_api.get(f"/v1/jobs/{job['id']}/result?format=text").content == winner
 
 
-def _page_blobs(storage: object, job_id: str) -> int:
+def _result_keys(api: TestClient, job_id: str) -> list[str]:
+    with api.app.state.untxt.db.read() as session:  # type: ignore[attr-defined]
+        return list(session.scalars(select(ResultRow.blob_key).where(ResultRow.job_id == job_id)))
+
+
+def _result_blobs(storage: object, job_id: str) -> int:
     root = storage.root  # type: ignore[attr-defined]
-    return len(list((root / "jobs" / job_id / "pages").glob("*.json")))
+    return len(list((root / "jobs" / job_id / "results").glob("*")))
 
 
 def _pids(process: subprocess.Popen[bytes]) -> set[int]:

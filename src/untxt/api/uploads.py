@@ -73,9 +73,10 @@ def receive_upload(upload: UploadFile, state: AppState) -> Upload:
         data, max_pages=state.settings.max_pages, max_pixels=state.settings.max_image_pixels
     )
     sha256 = hashlib.sha256(data).hexdigest()
-    key = document_blob_key(sha256)
-    if not state.storage.exists(key):
-        state.storage.put(key, data)
+    # Written even when the same bytes are stored already: the fresh write time keeps
+    # the retention sweep, which spares young blobs, from deleting it before our row
+    # refers to it.
+    state.storage.put(document_blob_key(sha256), data)
     return Upload(sha256, _filename(upload), info.media_type, len(data), info.pages)
 
 

@@ -65,6 +65,7 @@ class DocumentRow(Base):
         UniqueConstraint("owner", "sha256", name="uq_documents_owner_sha256"),
         Index("ix_documents_owner_id", "owner", "id"),
         Index("ix_documents_created_at", "created_at"),
+        Index("ix_documents_blob_key", "blob_key"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -22,6 +22,7 @@ class WriteLock:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._thread_lock = threading.Lock()
+        self._holder: int | None = None
         self._fd: int | None = None
         self._pid = 0
 
@@ -33,12 +34,17 @@ class WriteLock:
         return self._fd
 
     def __enter__(self) -> None:
+        if self._holder == threading.get_ident():
+            # A write transaction opened inside another on the same thread would wait
+            # for itself forever; say so instead.
+            raise RuntimeError("nested write transaction on one SQLite database")
         self._thread_lock.acquire()
         try:
             fcntl.flock(self._file(), fcntl.LOCK_EX)
         except BaseException:
             self._thread_lock.release()
             raise
+        self._holder = threading.get_ident()
 
     def __exit__(
         self,
@@ -46,6 +52,7 @@ class WriteLock:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self._holder = None
         try:
             fcntl.flock(self._file(), fcntl.LOCK_UN)
         finally:

@@ -8,6 +8,7 @@
 - :mod:`untxt.queue.reaper`: expired leases run again or fail
 - :mod:`untxt.queue.transitions`: job-level final transitions shared by the above
 - :mod:`untxt.queue.retry`: the backoff policy
+- :mod:`untxt.queue.retention`: finished jobs and unused documents past a cutoff
 - :mod:`untxt.queue.notify`: wake-ups for idle workers
 """
 

@@ -13,7 +13,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from untxt.db.models import TERMINAL_STATUSES, DocumentRow, JobRow, ResultRow, TaskRow
+from untxt.db.models import (
+    TERMINAL_STATUSES,
+    BatchRow,
+    DocumentRow,
+    JobRow,
+    ResultRow,
+    TaskRow,
+)
 
 _TERMINAL = sorted(TERMINAL_STATUSES)
 
@@ -114,3 +121,10 @@ def existing_job_ids(
     if dry_run_cutoff is not None:
         query = query.where(_job_kept(dry_run_cutoff))
     return set(session.scalars(query))
+
+
+def delete_empty_batches(session: Session, *, cutoff: datetime) -> int:
+    """Delete batches created before ``cutoff`` whose jobs are all gone; returns how many."""
+    jobs = select(JobRow.id).where(JobRow.batch_id == BatchRow.id)
+    result = session.execute(delete(BatchRow).where(BatchRow.created_at < cutoff, ~exists(jobs)))
+    return int(result.rowcount)  # type: ignore[attr-defined]

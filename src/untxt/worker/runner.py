@@ -51,8 +51,11 @@ def page_blob_key(job_id: str, page: int, attempt: int) -> str:
     return f"jobs/{job_id}/pages/{page:05d}-{attempt}.json"
 
 
-def result_blob_key(job_id: str, format: str) -> str:
-    return f"jobs/{job_id}/result.{FORMATS[format].extension}"
+def result_blob_key(lease: Lease, format: str) -> str:
+    """Where a rendered result is stored; per lease, for the same reason as pages: the
+    results rows, written under the lease's fence, name the blobs of the run that won."""
+    extension = FORMATS[format].extension
+    return f"jobs/{lease.job_id}/results/{lease.task_id}-{lease.attempts}.{extension}"
 
 
 class TaskRunner:
@@ -93,7 +96,7 @@ class TaskRunner:
             # The only page is the whole document: finish the job right here, without
             # keeping the page for an assembly step.
             document = Document.from_pages([page], source=work.filename)
-            results = self._store_results(work, document)
+            results = self._store_results(lease, work, document)
             with self._db.write() as session:
                 outcome = complete_only_page(session, lease, results=results, now=utcnow())
             return self._finished(work, document, outcome)
@@ -115,18 +118,18 @@ class TaskRunner:
             (Page.model_validate_json(self._storage.get(key)) for key in keys),
             source=work.filename,
         )
-        results = self._store_results(work, document)
+        results = self._store_results(lease, work, document)
         with self._db.write() as session:
             outcome = complete_job(session, lease, results=results, now=utcnow())
         return self._finished(work, document, outcome)
 
-    def _store_results(self, work: _Work, document: Document) -> list[StoredResult]:
-        """Render and store every requested format; keyed by job, so a rerun replaces them."""
+    def _store_results(self, lease: Lease, work: _Work, document: Document) -> list[StoredResult]:
+        """Render and store every requested format under ``lease``'s own keys."""
         results = []
         for name in work.options.outputs:
             fmt = FORMATS[name]
             body = fmt.render(document).encode()
-            key = result_blob_key(work.job_id, name)
+            key = result_blob_key(lease, name)
             self._storage.put(key, body)
             results.append(StoredResult(name, key, fmt.media_type, len(body)))
         return results
