@@ -5,8 +5,8 @@ For SQLite and PostgreSQL, with 1, 2 and 4 worker processes, in one run:
 - enqueue: jobs/s that one process submits (a document row and a job, one
   transaction each), as the API does;
 - claim+complete: jobs/s the workers take through the queue's own statements
-  (claim the page, record it done, which hands over the assembly, complete
-  the job), from a backlog of queued jobs;
+  (claim the page; record it done and complete the job, as a worker does for
+  a one-page job), from a backlog of queued jobs;
 - pickup: from the commit of a submit to the claim by an idle worker, with
   submissions one at a time. Workers wait as they do in untxt: LISTEN on
   PostgreSQL, the pool's semaphore on SQLite.
@@ -44,7 +44,7 @@ from untxt.db.documents import add_document  # noqa: E402
 from untxt.db.models import DocumentRow  # noqa: E402
 from untxt.db.types import utcnow  # noqa: E402
 from untxt.options import JobOptions  # noqa: E402
-from untxt.queue import claim, complete_job, complete_page, enqueue_job  # noqa: E402
+from untxt.queue import claim, complete_only_page, enqueue_job  # noqa: E402
 from untxt.queue.notify import Notifier, PostgresNotifier, SemaphoreNotifier  # noqa: E402
 
 PG_URL = os.environ.get("UNTXT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -116,11 +116,9 @@ def worker_main(url: str, semaphore: Any, start: Any, stop: Any, claims: Any) ->
             notifier.wait(0.5)
             continue
         claimed_at = time.time()
+        # As a worker finishes a one-page job: the page and the job in one transaction.
         with db.write() as session:
-            done = complete_page(session, lease, result_key="-", ttl=TTL, now=utcnow())
-        assert done.assemble is not None
-        with db.write() as session:
-            complete_job(session, done.assemble, results=[], now=utcnow())
+            complete_only_page(session, lease, results=[], now=utcnow())
         claims.put((lease.job_id, claimed_at))
     db.dispose()
 
