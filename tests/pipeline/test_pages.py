@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from tests import samples
 from untxt.errors import CorruptInputError, EncryptedInputError, InputTooLargeError
@@ -246,3 +246,27 @@ def test_bilevel_sixteen_bit_and_palette_images_become_grey_or_rgb(mode: str, fi
 
     assert page.mode in ("L", "RGB")
     assert page.convert("L").getextrema() == (255, 255)
+
+
+def test_a_scanned_pdf_page_at_its_own_resolution_is_its_scan_pixel_for_pixel() -> None:
+    # A palette image is stored losslessly, so the scan can be compared exactly;
+    # rendering the page instead would resample it (and round its size up).
+    scan = samples.text_image(["SCANNED AT 200"], size=40).convert("P")
+    data = samples.encode(scan, "PDF", resolution=200)
+
+    page, dpi = load_page(data, PDF, 0, dpi=200, max_pixels=PLENTY)
+
+    assert dpi == 200
+    assert page.mode == "L"
+    assert page.size == scan.size
+    assert ImageChops.difference(page, scan.convert("L")).getbbox() is None
+
+
+def test_a_scanned_pdf_page_asked_at_another_resolution_is_rendered_at_that_one() -> None:
+    scan = samples.text_image(["SCANNED AT 200"], size=40)
+    data = samples.encode(scan, "PDF", resolution=200)
+
+    page, _ = load_page(data, PDF, 0, dpi=100, max_pixels=PLENTY)
+
+    assert abs(page.width - scan.width / 2) <= 1
+    assert abs(page.height - scan.height / 2) <= 1
