@@ -27,6 +27,8 @@ typecheck: venv
 bench: system-deps venv
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/ocr_throughput.py
+	$(BIN)/python bench/engine_modes.py
+	$(BIN)/python bench/queue.py
 
 # Installs only what is missing, so a second run costs a few dpkg queries.
 system-deps:
