@@ -16,7 +16,7 @@ from untxt.options import JobOptions
 from untxt.queue import StoredResult, complete_job, complete_page, enqueue_job, fail_task
 from untxt.queue.jobs import cancel_job
 from untxt.storage import LocalBlobStore
-from untxt.worker.runner import page_blob_key, result_blob_key
+from untxt.storage.keys import page_blob_key, result_blob_key
 
 DAY = timedelta(days=1)
 
@@ -86,7 +86,9 @@ def job_on(db: Database, document: DocumentRow, now: datetime, status: str) -> s
         done = complete_page(session, lease, result_key=key, ttl=TTL, now=now)
     assert done.assemble is not None
     with db.write() as session:
-        result = StoredResult("text", result_blob_key(done.assemble, "text"), "text/plain", 4)
+        lease = done.assemble
+        key = result_blob_key(job_id, lease.task_id, lease.attempts, "txt")
+        result = StoredResult("text", key, "text/plain", 4)
         complete_job(session, done.assemble, results=[result], now=now)
     assert status == "completed", status
     return job_id

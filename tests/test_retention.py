@@ -28,7 +28,6 @@ from tests.retention_helpers import (
 from tests.s3 import moto_server, new_bucket, use_credentials
 from untxt.config import parse_duration
 from untxt.db import Database, upgrade
-from untxt.db.documents import document_blob_key
 from untxt.db.models import BatchRow, DocumentRow, IdempotencyKeyRow
 from untxt.db.types import utcnow
 from untxt.options import JobOptions
@@ -37,6 +36,7 @@ from untxt.queue.batches import create_batch
 from untxt.queue.idempotency import claim_key, store_answer
 from untxt.retention import PeriodicCleanup, cleanup
 from untxt.storage import BlobStore, LocalBlobStore
+from untxt.storage.keys import document_blob_key
 from untxt.storage.s3 import S3BlobStore
 
 MONTH = 30 * DAY

@@ -38,6 +38,7 @@ from untxt.queue.retention import (
     referenced_blob_keys,
 )
 from untxt.storage import BlobInfo, BlobStore, open_storage
+from untxt.storage.keys import DOCUMENTS, JOBS, job_id_of
 
 log = get_logger(__name__)
 
@@ -45,8 +46,6 @@ log = get_logger(__name__)
 BLOB_GRACE = timedelta(hours=1)
 #: Rows per transaction, and blobs per reference lookup.
 BATCH_SIZE = 500
-_DOCUMENTS = "documents/"
-_JOBS = "jobs/"
 # The first periodic cleanup waits this long (or one interval, if shorter) after
 # start, so that it does not slow a start-up, nor run at every restart of a crash loop.
 _FIRST_DELAY_S = 60.0
@@ -128,18 +127,14 @@ def cleanup(
 
     def jobs_kept(session: Session, blobs: list[BlobInfo]) -> set[str]:
         ids = existing_job_ids(
-            session, {_job_id(blob.key) for blob in blobs}, dry_run_cutoff=dry_cutoff
+            session, {job_id_of(blob.key) for blob in blobs}, dry_run_cutoff=dry_cutoff
         )
-        return {blob.key for blob in blobs if _job_id(blob.key) in ids}
+        return {blob.key for blob in blobs if job_id_of(blob.key) in ids}
 
-    for prefix, kept in ((_DOCUMENTS, documents_kept), (_JOBS, jobs_kept)):
+    for prefix, kept in ((DOCUMENTS, documents_kept), (JOBS, jobs_kept)):
         if not stop():
             _sweep(db, storage, report, prefix, kept, now - grace, batch_size, stop)
     return report
-
-
-def _job_id(key: str) -> str:
-    return key[len(_JOBS) :].split("/", 1)[0]
 
 
 def _delete_rows(

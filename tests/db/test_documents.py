@@ -11,13 +11,13 @@ from untxt.db import Database
 from untxt.db.documents import (
     add_document,
     delete_document,
-    document_blob_key,
     get_document,
     list_documents,
 )
 from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
 from untxt.errors import NotFoundError
+from untxt.storage.keys import document_blob_key
 
 SHA = "0f" * 32
 

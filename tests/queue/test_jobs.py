@@ -8,7 +8,6 @@ import pytest
 
 from tests.queue.helpers import (
     OWNER,
-    POLICY,
     finish_job,
     finish_page,
     job_row,
@@ -20,7 +19,6 @@ from untxt.db import Database
 from untxt.db.models import JobRow, ResultRow, TaskRow
 from untxt.db.types import utcnow
 from untxt.errors import ConflictError, NotFoundError
-from untxt.queue import fail_task
 from untxt.queue.jobs import delete_job, get_job, get_result, list_jobs, page_result_keys
 
 
@@ -125,40 +123,18 @@ def test_delete_refuses_active_jobs(db: Database) -> None:
         assert job_row(db, job_id).status == status
 
 
-def test_delete_of_a_completed_job_returns_its_blob_keys_and_removes_its_rows(
-    db: Database,
-) -> None:
-    """The caller gets result and page blob keys; jobs, tasks and results rows are gone."""
+def test_delete_of_a_finished_job_removes_its_rows(db: Database) -> None:
+    """Jobs, tasks and results rows are gone; the job is not found any more."""
     job_id = make_job(db, utcnow(), pages=2)
     _complete(db, job_id, pages=2)
     with db.write() as session:
-        keys = delete_job(session, owner=OWNER, job_id=job_id)
-    assert sorted(keys) == sorted(
-        [
-            "results/r/text",
-            "results/r/json",
-            f"pages/{job_id}/1/1",
-            f"pages/{job_id}/2/1",
-        ]
-    )
+        delete_job(session, owner=OWNER, job_id=job_id)
     with db.read() as session:
         assert session.get(JobRow, job_id) is None
         assert session.query(TaskRow).filter_by(job_id=job_id).count() == 0
         assert session.query(ResultRow).filter_by(job_id=job_id).count() == 0
     with db.read() as session, pytest.raises(NotFoundError):
         get_job(session, owner=OWNER, job_id=job_id)
-
-
-def test_delete_of_a_failed_job_returns_only_keys_that_exist(db: Database) -> None:
-    """Pages that never finished contribute no key."""
-    now = utcnow()
-    job_id = make_job(db, now, pages=2)
-    first, second = must_claim(db, "w1", now), must_claim(db, "w1", now)
-    finish_page(db, first, now)
-    with db.write() as session:
-        fail_task(session, second, error="bad", permanent=True, policy=POLICY, now=now)
-    with db.write() as session:
-        assert delete_job(session, owner=OWNER, job_id=job_id) == [f"pages/{job_id}/1/1"]
 
 
 def test_delete_of_another_owners_job_is_not_found(db: Database) -> None:

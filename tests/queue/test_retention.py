@@ -14,7 +14,6 @@ from tests.retention_helpers import (
     new_sha,
 )
 from untxt.db import Database
-from untxt.db.documents import document_blob_key
 from untxt.db.types import utcnow
 from untxt.queue.retention import (
     count_expired_jobs,
@@ -24,6 +23,7 @@ from untxt.queue.retention import (
     existing_job_ids,
     referenced_blob_keys,
 )
+from untxt.storage.keys import document_blob_key
 
 
 @pytest.mark.parametrize("status", ["completed", "failed", "cancelled"])

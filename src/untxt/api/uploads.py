@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from untxt.api.deps import AppState
-from untxt.db.documents import add_document, document_blob_key
+from untxt.db.documents import add_document
 from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
 from untxt.errors import InputTooLargeError, InvalidOptionsError
 from untxt.options import JobOptions
 from untxt.pipeline import inspect_input
+from untxt.storage.keys import document_blob_key
 
 _MAX_FILENAME = 255
 OPTIONS_HELP = (

@@ -14,11 +14,7 @@ from untxt.db.models import DocumentRow, table_of
 from untxt.db.session import DIALECT_INSERTS
 from untxt.errors import NotFoundError
 from untxt.ids import new_id
-
-
-def document_blob_key(sha256: str) -> str:
-    """Blob key of an upload: by content, so identical files share one blob."""
-    return f"documents/{sha256[:2]}/{sha256}"
+from untxt.storage.keys import document_blob_key
 
 
 @cache

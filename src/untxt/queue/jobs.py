@@ -121,21 +121,14 @@ def cancel_job(session: Session, *, owner: str, job_id: str, now: datetime) -> J
     return job
 
 
-def delete_job(session: Session, *, owner: str, job_id: str) -> list[str]:
-    """Delete a finished job and its rows; returns the blob keys the caller should delete."""
+def delete_job(session: Session, *, owner: str, job_id: str) -> None:
+    """Delete a finished job and its rows; its blobs are the caller's to delete."""
     job = get_job(session, owner=owner, job_id=job_id)
     if job.status not in TERMINAL_STATUSES:
         raise ConflictError(f"job {job_id} is {job.status}; cancel it before deleting it")
-    keys = list(session.scalars(select(ResultRow.blob_key).where(ResultRow.job_id == job_id)))
-    keys += [
-        key
-        for key in session.scalars(select(TaskRow.result_key).where(TaskRow.job_id == job_id))
-        if key
-    ]
     session.execute(delete(ResultRow).where(ResultRow.job_id == job_id))
     session.execute(delete(TaskRow).where(TaskRow.job_id == job_id))
     session.execute(delete(JobRow).where(JobRow.id == job_id))
-    return keys
 
 
 def get_result(session: Session, *, owner: str, job_id: str, format: str) -> ResultRow:

@@ -29,6 +29,7 @@ from untxt.queue import (
 )
 from untxt.queue.jobs import page_result_keys
 from untxt.storage import BlobStore
+from untxt.storage.keys import page_blob_key, result_blob_key
 
 log = get_logger(__name__)
 
@@ -43,19 +44,6 @@ class _Work:
     blob_key: str
     media_type: str
     filename: str
-
-
-def page_blob_key(job_id: str, page: int, attempt: int) -> str:
-    """Where a recognised page is kept until assembly; per attempt, so a fenced-out
-    worker's late write never replaces the page the job will use."""
-    return f"jobs/{job_id}/pages/{page:05d}-{attempt}.json"
-
-
-def result_blob_key(lease: Lease, format: str) -> str:
-    """Where a rendered result is stored; per lease, for the same reason as pages: the
-    results rows, written under the lease's fence, name the blobs of the run that won."""
-    extension = FORMATS[format].extension
-    return f"jobs/{lease.job_id}/results/{lease.task_id}-{lease.attempts}.{extension}"
 
 
 class TaskRunner:
@@ -129,7 +117,7 @@ class TaskRunner:
         for name in work.options.outputs:
             fmt = FORMATS[name]
             body = fmt.render(document).encode()
-            key = result_blob_key(lease, name)
+            key = result_blob_key(lease.job_id, lease.task_id, lease.attempts, fmt.extension)
             self._storage.put(key, body)
             results.append(StoredResult(name, key, fmt.media_type, len(body)))
         return results

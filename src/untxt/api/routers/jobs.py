@@ -23,6 +23,7 @@ from untxt.db.documents import get_document
 from untxt.db.types import utcnow
 from untxt.options import FormatName
 from untxt.queue import jobs
+from untxt.storage.keys import job_blob_prefix
 
 router = APIRouter(tags=["jobs"])
 
@@ -122,9 +123,10 @@ def cancel_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
 def delete_job(job_id: str, state: StateDep, principal: PrincipalDep) -> Response:
     """Delete a finished job and its results; 409 while it is queued or processing."""
     with state.db.write() as session:
-        keys = jobs.delete_job(session, owner=principal.owner, job_id=job_id)
-    for key in keys:
-        state.storage.delete(key)
+        jobs.delete_job(session, owner=principal.owner, job_id=job_id)
+    # Everything under the job's prefix, late writes of workers that lost a lease included.
+    for blob in state.storage.iter_blobs(job_blob_prefix(job_id)):
+        state.storage.delete(blob.key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
