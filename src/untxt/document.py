@@ -1,8 +1,10 @@
 """The Document model: pages > blocks > lines > words, each with a box and a confidence.
 
 This is what engines produce and what every renderer consumes. Coordinates are
-pixels of the page image the engine saw, origin at the top left; ``dpi`` on the
-page converts them to physical units. Confidences are between 0 and 1.
+pixels of the page image as loaded (a raster file's own pixels, a PDF page
+rendered at the job's DPI), origin at the top left, whatever preprocessing
+turned, straightened or enlarged before recognition; ``dpi`` on the page
+converts them to physical units. Confidences are between 0 and 1.
 """
 
 from __future__ import annotations
@@ -71,13 +73,28 @@ class Block(_Model):
         return "\n".join(line.text for line in self.lines)
 
 
+class Preprocessing(_Model):
+    """What was done to a page image before recognition; boxes are mapped back regardless."""
+
+    rotation: Literal[0, 90, 180, 270] = Field(
+        0, description="Degrees the page was turned (clockwise) to stand upright."
+    )
+    skew: float = Field(0.0, description="Degrees the page was straightened by.")
+    scale: float = Field(1.0, gt=0, description="Factor the image was enlarged by.")
+    cleaned: bool = False
+
+
 class Page(_Model):
-    """One page as an engine read it."""
+    """One page as an engine read it (or as its PDF text layer gave it)."""
 
     number: int = Field(ge=1, description="1-based page number within the document.")
-    width: int = Field(ge=1, description="Width of the recognised image in pixels.")
-    height: int = Field(ge=1, description="Height of the recognised image in pixels.")
+    width: int = Field(ge=1, description="Width of the page image, as loaded, in pixels.")
+    height: int = Field(ge=1, description="Height of the page image, as loaded, in pixels.")
     dpi: int | None = Field(None, description="Resolution of that image, when known.")
+    source: Literal["ocr", "text-layer"] = Field(
+        "ocr", description="Recognised by an engine, or read from the PDF's own text."
+    )
+    preprocessing: Preprocessing = Field(default_factory=Preprocessing)
     blocks: list[Block] = Field(default_factory=list)
     confidence: float | None = Field(
         None, ge=0, le=1, description="Mean word confidence; null when the page has no words."

@@ -9,8 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 Mode = Literal["document", "handwritten", "general", "figure"]
 Resolution = Literal["tiny", "small", "base", "large", "gundam"]
 FormatName = Literal["json", "text", "markdown", "hocr"]
+PdfMode = Literal["auto", "force", "skip_text"]
 
 ALL_FORMATS: tuple[FormatName, ...] = ("json", "text", "markdown", "hocr")
+#: Stored when a job names no outputs.
+DEFAULT_FORMATS: tuple[FormatName, ...] = ALL_FORMATS
 # Render DPI for PDF pages at each resolution preset; images keep their own pixels.
 RESOLUTION_DPI: dict[str, int] = {
     "tiny": 100,
@@ -21,12 +24,31 @@ RESOLUTION_DPI: dict[str, int] = {
 }
 
 
+class Preprocess(BaseModel):
+    """Corrections applied to each page image before recognition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    orientation: bool = Field(
+        True, description="Detect pages turned 90/180/270 degrees and right them."
+    )
+    deskew: bool = Field(True, description="Straighten pages scanned a few degrees askew.")
+    upscale: bool = Field(
+        True, description="Enlarge low-resolution images (small receipts, thumbnails)."
+    )
+    clean: bool = Field(False, description="Even out the background and remove specks.")
+
+
 class JobOptions(BaseModel):
     """Options of one OCR job. Unknown keys are refused, never silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
 
-    engine: str = Field("tesseract", description="OCR engine name; see GET /v1/engines.")
+    engine: str = Field(
+        "auto",
+        description="OCR engine name, or 'auto' for the best installed one for the languages; "
+        "see GET /v1/engines.",
+    )
     languages: list[str] = Field(
         default_factory=lambda: ["eng"],
         min_length=1,
@@ -35,8 +57,17 @@ class JobOptions(BaseModel):
     )
     mode: Mode = Field("document", description="What kind of content the pages hold.")
     resolution: Resolution = Field("base", description="PDF render DPI preset (base = 300 DPI).")
+    pdf_mode: PdfMode = Field(
+        "auto",
+        description="PDF pages with a text layer: 'auto' keeps it instead of OCR, 'force' OCRs "
+        "every page, 'skip_text' leaves pages with text out.",
+    )
+    preprocess: Preprocess = Field(default_factory=Preprocess)
+    no_cache: bool = Field(
+        False, description="Run OCR even if the same file was read with the same options before."
+    )
     outputs: list[FormatName] = Field(
-        default_factory=lambda: list(ALL_FORMATS),
+        default_factory=lambda: list(DEFAULT_FORMATS),
         min_length=1,
         description="Result formats to store.",
     )

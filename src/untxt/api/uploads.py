@@ -39,9 +39,10 @@ def parse_options(raw: str | None, state: AppState) -> JobOptions:
 
 
 def check_options(options: JobOptions, state: AppState) -> JobOptions:
-    """Check that the engine can honour ``options``."""
-    state.engines.get(options.engine).check(options.languages, options.mode)
-    return options
+    """Check that an engine can honour ``options``; the job records the engine chosen."""
+    engine = state.engines.resolve(options.engine, options.languages, options.mode)
+    state.engines.get(engine).check(options.languages, options.mode)
+    return options.model_copy(update={"engine": engine})
 
 
 def _filename(upload: UploadFile) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from untxt.config import Settings
 from untxt.engines.base import EngineInfo, OcrEngine
@@ -11,6 +11,10 @@ from untxt.errors import EngineUnavailableError
 
 __all__ = ["EngineInfo", "EngineRegistry", "OcrEngine"]
 
+#: The engine name that lets untxt choose.
+AUTO = "auto"
+# Which engine ``auto`` tries first.
+_PREFERENCE = ("tesseract",)
 # Public engines: a client may name these in job options.
 _FACTORIES: dict[str, Callable[[Settings], OcrEngine]] = {
     "tesseract": lambda settings: TesseractEngine(settings.tessdata_dir),
@@ -47,6 +51,22 @@ class EngineRegistry:
             raise
         self._engines[name] = engine
         return engine
+
+    def resolve(self, name: str, languages: Sequence[str], mode: str) -> str:
+        """The engine a job runs on: ``name`` itself, or for ``auto`` the first installed
+        engine, in order of preference, that has every language and the mode."""
+        if name != AUTO:
+            return name
+        for candidate in _PREFERENCE:
+            try:
+                self.get(candidate).check(languages, mode)
+            except EngineUnavailableError:
+                continue
+            return candidate
+        raise EngineUnavailableError(
+            f"no installed engine reads {', '.join(languages)} in mode {mode!r}; "
+            "see GET /v1/engines"
+        )
 
     def describe(self) -> list[EngineInfo]:
         """Every public engine, available or not, with the reason when not."""
