@@ -5,19 +5,22 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from untxt.options import ALL_FORMATS, RESOLUTION_DPI, JobOptions
+from untxt.options import DEFAULT_FORMATS, RESOLUTION_DPI, JobOptions
 
 
-def test_defaults_ask_tesseract_for_english_documents_in_every_format() -> None:
+def test_defaults_let_untxt_choose_the_engine_for_english_documents() -> None:
     """An empty options object is a complete, sensible job."""
     options = JobOptions()
 
-    assert options.engine == "tesseract"
+    assert options.engine == "auto"
     assert options.languages == ["eng"]
     assert options.mode == "document"
     assert options.resolution == "base"
     assert options.dpi == 300
-    assert options.outputs == list(ALL_FORMATS)
+    assert options.outputs == list(DEFAULT_FORMATS)
+    assert options.pdf_mode == "auto"
+    assert options.preprocess.orientation and options.preprocess.deskew
+    assert not options.no_cache
     assert 0 <= options.priority <= 10
 
 
