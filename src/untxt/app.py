@@ -12,7 +12,7 @@ from untxt import __version__
 from untxt.api.deps import AppState
 from untxt.api.limits import BodySizeLimit
 from untxt.api.problems import install_problem_handlers
-from untxt.api.routers import batches, documents, jobs, system
+from untxt.api.routers import batches, compare, documents, jobs, system
 from untxt.config import Settings, load_settings
 from untxt.db import Database, upgrade
 from untxt.engines import EngineRegistry
@@ -55,6 +55,6 @@ def create_app(
     app.state.untxt = state
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
-    for module in (documents, jobs, batches, system):
+    for module in (documents, jobs, batches, compare, system):
         app.include_router(module.router)
     return app

@@ -339,6 +339,75 @@ def db_upgrade(data_dir: DataDirOpt = None) -> None:
     typer.echo(f"database at revision {current_revision(db)}")
 
 
+@app.command()
+def compare(
+    file: Annotated[Path, typer.Argument(help="An image or PDF.", exists=True, dir_okay=False)],
+    engine: Annotated[
+        list[str] | None,
+        typer.Option("--engine", "-e", help="An engine to compare; repeat (default: all usable)."),
+    ] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", "-l", help="Language code; repeat for several.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Read a file with several engines, here and now; print each one's text and how they agree."""
+    from rich.table import Table
+
+    from untxt.compare import pairwise
+    from untxt.engines import EngineRegistry
+    from untxt.formats.text import render_text
+    from untxt.options import JobOptions
+    from untxt.pipeline import recognize_document
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    settings = load_settings()
+    registry = EngineRegistry(settings)
+    options = JobOptions(languages=lang or ["eng"])
+    names = engine or [info.name for info in registry.describe() if info.available]
+    data = file.read_bytes()
+    readings: dict[str, dict[str, Any]] = {}
+    for name in names:
+        try:
+            document = recognize_document(
+                data,
+                options.model_copy(update={"engine": name}),
+                registry.get(name),
+                max_pages=settings.max_pages,
+                max_pixels=settings.max_image_pixels,
+                source=file.name,
+            )
+        except UntxtError as exc:
+            if engine:
+                raise _fail(f"{name}: {exc}") from None
+            continue  # an engine that cannot read this job is left out when none was named
+        readings[name] = {
+            "text": render_text(document),
+            "confidence": document.confidence,
+            "seconds": document.seconds,
+        }
+    if len(readings) < 2:
+        raise _fail(f"comparing needs two engines that can read this; got {', '.join(readings)}")
+    agreement = pairwise({name: r["text"] for name, r in readings.items()})
+    if as_json:
+        report = {"engines": readings, "agreement": [a.model_dump() for a in agreement]}
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    out = Console()
+    summary = Table("engine", "seconds", "confidence", "words", title=file.name)
+    for name, r in readings.items():
+        confidence = "-" if r["confidence"] is None else f"{r['confidence']:.3f}"
+        summary.add_row(name, f"{r['seconds']:.2f}", confidence, str(len(r["text"].split())))
+    out.print(summary)
+    pairs = Table("engine", "engine", "agreement")
+    for pair in agreement:
+        pairs.add_row(pair.a, pair.b, f"{pair.agreement:.3f}")
+    out.print(pairs)
+    for name, r in readings.items():
+        out.rule(name)
+        out.print(r["text"], markup=False, highlight=False)
+
+
 def main() -> None:
     app()
 

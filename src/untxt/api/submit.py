@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from untxt.api.deps import AppState
 from untxt.api.idempotency import BoundKey
-from untxt.api.schemas import JobOut
+from untxt.api.schemas import BatchSubmitted, JobOut
 from untxt.db.models import DocumentRow
+from untxt.db.types import utcnow
 from untxt.options import JobOptions
-from untxt.queue import enqueue_job
+from untxt.queue import batches, enqueue_job
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,33 @@ def enqueue(
         batch_index=batch_index,
     )
     return JobOut.of(job)
+
+
+def create_batch_jobs(
+    session: Session,
+    state: AppState,
+    *,
+    owner: str,
+    items: Sequence[tuple[DocumentRow, JobOptions]],
+) -> Accepted:
+    """The batch and one job per item, in the caller's transaction."""
+    now = utcnow()
+    batch = batches.create_batch(session, owner=owner, total=len(items), now=now)
+    jobs = [
+        enqueue(
+            session,
+            state,
+            owner=owner,
+            document=document,
+            options=options,
+            now=now,
+            batch_id=batch.id,
+            batch_index=index,
+        )
+        for index, (document, options) in enumerate(items)
+    ]
+    body = BatchSubmitted.of(batch, jobs)
+    return Accepted(body, body.links["self"], sum(job.pages_total for job in jobs))
 
 
 def submit(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from untxt.api import idempotency
 from untxt.api.deps import AppState, PrincipalDep, StateDep
 from untxt.api.idempotency import IdempotencyKey, IdempotencyKeyDep
 from untxt.api.schemas import BatchCreate, BatchOut, BatchSubmitted
-from untxt.api.submit import Accepted, enqueue, submit
+from untxt.api.submit import Accepted, create_batch_jobs, submit
 from untxt.api.uploads import (
     OPTIONS_HELP,
     check_options,
@@ -27,10 +27,7 @@ from untxt.api.uploads import (
     record_upload,
 )
 from untxt.db.documents import get_documents
-from untxt.db.models import DocumentRow
-from untxt.db.types import utcnow
 from untxt.errors import BatchTooLargeError, NotFoundError, UntxtError
-from untxt.options import JobOptions
 from untxt.queue import batches
 
 router = APIRouter(tags=["batches"])
@@ -92,33 +89,6 @@ def _check_size(state: AppState, count: int) -> None:
         )
 
 
-def _create_batch(
-    session: Session,
-    state: AppState,
-    *,
-    owner: str,
-    items: Sequence[tuple[DocumentRow, JobOptions]],
-) -> Accepted:
-    """The batch and one job per item, in the caller's transaction."""
-    now = utcnow()
-    batch = batches.create_batch(session, owner=owner, total=len(items), now=now)
-    jobs = [
-        enqueue(
-            session,
-            state,
-            owner=owner,
-            document=document,
-            options=options,
-            now=now,
-            batch_id=batch.id,
-            batch_index=index,
-        )
-        for index, (document, options) in enumerate(items)
-    ]
-    body = BatchSubmitted.of(batch, jobs)
-    return Accepted(body, body.links["self"], sum(job.pages_total for job in jobs))
-
-
 def _submit_documents(
     state: AppState, owner: str, key: IdempotencyKey | None, request: BatchCreate
 ) -> Response:
@@ -137,7 +107,7 @@ def _submit_documents(
                 with _item("jobs", index):
                     raise NotFoundError(f"no document {item.document_id!r}")
         items = [(found[item.document_id], item.options) for item in request.jobs]
-        return _create_batch(session, state, owner=owner, items=items)
+        return create_batch_jobs(session, state, owner=owner, items=items)
 
     bound = key.bind(request.model_dump(mode="json")) if key else None
     return submit(state, owner=owner, key=bound, create=create)
@@ -160,7 +130,7 @@ def _submit_files(
 
     def create(session: Session) -> Accepted:
         items = [(record_upload(session, upload, owner=owner), parsed) for upload in uploads]
-        return _create_batch(session, state, owner=owner, items=items)
+        return create_batch_jobs(session, state, owner=owner, items=items)
 
     bound = (
         key.bind(
