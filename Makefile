@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie tesseract-ocr-osd fonts-dejavu-core poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: serve test lint typecheck bench system-deps venv clean
@@ -29,6 +29,8 @@ bench: system-deps venv
 	$(BIN)/python bench/ocr_throughput.py
 	$(BIN)/python bench/engine_modes.py
 	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/accuracy.py
+	$(BIN)/python bench/vs_ocrmypdf.py
 
 # Installs only what is missing, so a second run costs a few dpkg queries.
 system-deps:

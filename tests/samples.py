@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,74 @@ def truncated_png() -> bytes:
 def corrupt_pdf() -> bytes:
     """A PDF header followed by garbage."""
     return b"%PDF-1.7\n" + b"this is not a pdf body\n" * 20
+
+
+def _pdf_string(text: str) -> bytes:
+    """``text`` as a PDF literal string (Latin-1, as Helvetica's standard encoding has it)."""
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    return b"(" + escaped.encode("latin-1") + b")"
+
+
+def text_pdf(
+    pages: list[list[str]],
+    *,
+    size: int = 24,
+    rotate: int = 0,
+    scan: Image.Image | None = None,
+    invisible: bool = False,
+) -> bytes:
+    """A born-digital PDF written by hand: each page's lines in Helvetica, top down.
+
+    With ``scan``, every page is that image edge to edge with the text drawn over it,
+    ``invisible`` (render mode 3) as OCR tools lay it over a scan, or visible as a stamp.
+    ``rotate`` sets each page's /Rotate.
+    """
+    width, height = (
+        (612, 792) if scan is None else (scan.width * 72 // 200, scan.height * 72 // 200)
+    )
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"", b""]
+    objects[2] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    kids = []
+    for lines in pages:
+        content = b""
+        resources = b"/Font << /F1 3 0 R >>"
+        if scan is not None:
+            gray = scan.convert("L")
+            pixels = zlib.compress(gray.tobytes())
+            objects.append(
+                b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
+                b" /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream"
+                % (gray.width, gray.height, len(pixels), pixels)
+            )
+            resources += b" /XObject << /Im1 %d 0 R >>" % len(objects)
+            content += b"q %d 0 0 %d 0 0 cm /Im1 Do Q\n" % (width, height)
+        margin = min(36, size)
+        content += b"BT /F1 %d Tf %d Tr %d TL %d %d Td\n" % (
+            size,
+            3 if invisible else 0,
+            round(size * 1.25),
+            margin,
+            height - margin - size,
+        )
+        content += b"".join(_pdf_string(line) + b" Tj T*\n" for line in lines) + b"ET"
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content))
+        objects.append(
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d"
+            b" /Resources << %s >> /Contents %d 0 R >>"
+            % (width, height, rotate, resources, len(objects))
+        )
+        kids.append(b"%d 0 R" % len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
+    return raw_pdf(objects)
+
+
+def join_pdfs(*documents: bytes) -> bytes:
+    """The pages of ``documents``, in order, in one PDF."""
+    import pypdfium2
+
+    joined = pypdfium2.PdfDocument.new()
+    for data in documents:
+        joined.import_pages(pypdfium2.PdfDocument(data))
+    buffer = io.BytesIO()
+    joined.save(buffer)
+    return buffer.getvalue()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
 import signal
 import socket
 import subprocess
@@ -77,7 +79,13 @@ def test_ocr_reports_a_bad_file_and_exits_nonzero(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("args", "needle"),
-    [(["--format", "docx"], "unknown format"), (["--lang", "klingon"], "klingon")],
+    [
+        (["--format", "docx"], "unknown format"),
+        (["--lang", "klingon"], "klingon"),
+        (["--options", "[1]"], "JSON object"),
+        (["--options", '{"preprocess": {"sharpen": true}}'], "sharpen"),
+        (["--pdf-mode", "sometimes"], "pdf_mode"),
+    ],
 )
 def test_ocr_refuses_bad_options(tmp_path: Path, args: list[str], needle: str) -> None:
     image = write(tmp_path / "x.png", samples.png(["X"]))
@@ -86,6 +94,108 @@ def test_ocr_refuses_bad_options(tmp_path: Path, args: list[str], needle: str) -
 
     assert result.exit_code == 1
     assert needle in result.stderr
+
+
+def test_ocr_takes_job_options_as_json(tmp_path: Path) -> None:
+    """``--options`` sets what has no flag of its own, and the result records it."""
+    image = write(tmp_path / "scan.png", samples.png(["CLEANED PAGE"]))
+
+    result = runner.invoke(
+        app,
+        [
+            "ocr",
+            str(image),
+            "-f",
+            "json",
+            "--engine",
+            "tesseract",
+            "--options",
+            '{"preprocess": {"clean": true}}',
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["pages"][0]["preprocessing"]["cleaned"] is True
+    assert samples.json_words(document) == ["CLEANED", "PAGE"]
+
+
+def test_compare_reads_a_file_with_two_engines_and_reports_their_agreement(
+    tmp_path: Path,
+) -> None:
+    image = write(tmp_path / "scan.png", samples.png(["INVOICE 2041", "TOTAL DUE 318.40"]))
+
+    result = runner.invoke(
+        app, ["compare", str(image), "--engine", "tesseract", "--engine", "ppocr", "--json"]
+    )
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report["engines"]) == {"tesseract", "ppocr"}
+    for reading in report["engines"].values():
+        assert "INVOICE 2041" in reading["text"]
+        assert 0 < reading["confidence"] <= 1
+    [pair] = report["agreement"]
+    assert pair["agreement"] > 0.5
+
+
+def test_ocr_writes_a_searchable_pdf(tmp_path: Path) -> None:
+    """``-f pdf -o FILE`` writes the page image with its text layer, which pdftotext reads."""
+    image = write(tmp_path / "scan.png", samples.png(["SEARCHABLE PDF", "PAGE ONE"]))
+    out = tmp_path / "scan.pdf"
+
+    result = runner.invoke(app, ["ocr", str(image), "-f", "pdf", "-o", str(out)])
+
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert text.split() == ["SEARCHABLE", "PDF", "PAGE", "ONE"]
+
+
+def test_ocr_writes_a_binary_format_to_a_redirected_stdout(tmp_path: Path) -> None:
+    """Without -o, a PDF goes to stdout as bytes when stdout is not a terminal."""
+    image = write(tmp_path / "scan.png", samples.png(["PIPED"]))
+
+    result = runner.invoke(app, ["ocr", str(image), "-f", "pdf"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes.startswith(b"%PDF-")
+    assert result.stdout_bytes.rstrip().endswith(b"%%EOF")
+
+
+def test_ocr_will_not_print_a_pdf_on_a_terminal(tmp_path: Path) -> None:
+    """A PDF on a terminal is garbage on the screen: it asks for -o before reading anything."""
+    image = write(tmp_path / "scan.png", samples.png(["TTY"]))
+    terminal, screen = pty.openpty()
+    try:
+        result = subprocess.run(
+            [UNTXT, "ocr", str(image), "-f", "pdf"],
+            stdout=screen,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+        shown = select.select([terminal], [], [], 0)[0]
+    finally:
+        os.close(screen)
+        os.close(terminal)
+
+    assert result.returncode == 1
+    assert "-o" in result.stderr
+    assert not shown
+
+
+def test_ocr_will_not_run_several_binary_results_together_on_stdout(tmp_path: Path) -> None:
+    """Several PDFs one after another on stdout would be one broken file: it asks for -o."""
+    a = write(tmp_path / "a.png", samples.png(["A"]))
+    b = write(tmp_path / "b.png", samples.png(["B"]))
+
+    result = runner.invoke(app, ["ocr", str(a), str(b), "-f", "pdf"])
+
+    assert result.exit_code == 1
+    assert "-o" in result.stderr
+    assert result.stdout_bytes == b""
 
 
 def _free_port() -> int:

@@ -133,7 +133,10 @@ def ocr(
         list[Path], typer.Argument(help="Images or PDFs.", exists=True, dir_okay=False)
     ],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="text, markdown, json or hocr.")
+        str,
+        typer.Option(
+            "--format", "-f", help="text, markdown, json, hocr, alto, html or pdf (searchable)."
+        ),
     ] = "text",
     lang: Annotated[
         list[str] | None, typer.Option("--lang", "-l", help="Language code; repeat for several.")
@@ -142,8 +145,24 @@ def ocr(
         Path | None,
         typer.Option("--output", "-o", help="File (one input) or folder (several) to write."),
     ] = None,
-    engine: Annotated[str, typer.Option(help="OCR engine.")] = "tesseract",
+    engine: Annotated[
+        str, typer.Option(help="OCR engine; auto picks the best one for the languages.")
+    ] = "auto",
     resolution: Annotated[str, typer.Option(help="PDF render preset: tiny..gundam.")] = "base",
+    mode: Annotated[
+        str, typer.Option(help="document, handwritten, general or figure.")
+    ] = "document",
+    pdf_mode: Annotated[
+        str, typer.Option("--pdf-mode", help="auto, force or skip_text (see docs/ocr.md).")
+    ] = "auto",
+    options_json: Annotated[
+        str | None,
+        typer.Option(
+            "--options",
+            help='Any other job options as JSON, as the API takes them: \'{"preprocess": '
+            '{"clean": true}}\'.',
+        ),
+    ] = None,
 ) -> None:
     """OCR files here and now, without a server; the result goes to stdout unless -o is given."""
     from pydantic import ValidationError
@@ -156,17 +175,35 @@ def ocr(
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     if format not in FORMATS:
         raise _fail(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
+    fmt = FORMATS[format]
+    if fmt.binary and output is None and (len(files) > 1 or sys.stdout.isatty()):
+        raise _fail(f"{format} is binary: name a file with -o, or redirect one file's output")
     try:
-        options = JobOptions(
-            engine=engine,
-            languages=lang or ["eng"],
-            resolution=resolution,
+        extra = json.loads(options_json) if options_json else {}
+        if not isinstance(extra, dict):
+            raise _fail("--options must be a JSON object")
+        options = JobOptions.model_validate(
+            {
+                "engine": engine,
+                "languages": lang or ["eng"],
+                "resolution": resolution,
+                "mode": mode,
+                "pdf_mode": pdf_mode,
+                **extra,
+            }
         )
-    except ValidationError as exc:
+    except (ValidationError, json.JSONDecodeError) as exc:
         raise _fail(str(exc)) from None
-    settings = load_settings()
-    targets = _output_paths(files, output, FORMATS[format].extension)
+    # One process reads the files: unless told otherwise, its engine gets every core.
+    settings = load_settings().with_overrides(workers=1)
+    targets = _output_paths(files, output, fmt.extension)
     registry = EngineRegistry(settings)
+    try:
+        options = options.model_copy(
+            update={"engine": registry.resolve(options.engine, options.languages, options.mode)}
+        )
+    except UntxtError as exc:
+        raise _fail(str(exc)) from None
     failures = 0
     with Progress(
         TextColumn("{task.description}"),
@@ -186,9 +223,10 @@ def ocr(
                 if bar is not None:
                     progress.update(bar, completed=done)
 
+            data = path.read_bytes()
             try:
                 document = recognize_document(
-                    path.read_bytes(),
+                    data,
                     options,
                     registry.get(options.engine),
                     max_pages=settings.max_pages,
@@ -196,18 +234,38 @@ def ocr(
                     source=path.name,
                     on_page=report,
                 )
+                images = _page_images(data, document, options, settings) if fmt.needs_images else []
             except UntxtError as exc:
                 failures += 1
                 err.print(f"[red]untxt: {path}:[/red] {exc}", highlight=False)
                 continue
-            rendered = FORMATS[format].render(document)
-            if target is None:
-                sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+            rendered = fmt.render(document, images)
+            if target is not None:
+                target.write_bytes(rendered)
+            elif fmt.binary:
+                sys.stdout.buffer.write(rendered)
                 sys.stdout.flush()
             else:
-                target.write_text(rendered, encoding="utf-8")
+                text = rendered.decode()
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+                sys.stdout.flush()
     if failures:
         raise typer.Exit(1)
+
+
+def _page_images(data: bytes, document: Any, options: Any, settings: Settings) -> list[bytes]:
+    """The pages of ``data`` that ``document`` holds, as the images OCR read."""
+    from untxt.formats.images import page_images
+    from untxt.pipeline.inputs import inspect_input
+
+    info = inspect_input(data, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels)
+    return page_images(
+        data,
+        info.media_type,
+        [page.number for page in document.pages],
+        dpi=options.dpi,
+        max_pixels=settings.max_image_pixels,
+    )
 
 
 def _output_paths(files: list[Path], output: Path | None, extension: str) -> list[Path | None]:

@@ -6,7 +6,7 @@ import os
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -111,6 +111,18 @@ class Settings(BaseSettings):
         3600.0, gt=0, description="Seconds between retention cleanups on each node."
     )
     tessdata_dir: Path | None = Field(None, description="Tesseract language data; default: found.")
+    engine_threads: int | None = Field(
+        None,
+        ge=1,
+        description="Threads each OCR engine instance computes with (ONNX Runtime intra-op "
+        "threads for ppocr); default: the worker's share of the cores, CPU count divided "
+        "by `workers` (at least 1).",
+    )
+    engine_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="Where ppocr runs its models: cuda when onnxruntime-gpu sees a GPU "
+        "(auto), or always cpu; cuda refuses to start without one.",
+    )
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_json: bool = Field(False, description="Log one JSON object per line instead of text.")
 
@@ -137,6 +149,13 @@ class Settings(BaseSettings):
         if not self.storage_url:
             self.storage_url = (self.data_dir / "blobs").resolve().as_uri()
         return self
+
+    def threads_per_engine(self) -> int:
+        """Threads one OCR engine instance computes with: ``engine_threads``, or this
+        machine's cores shared out among the ``workers`` processes (at least 1)."""
+        if self.engine_threads:
+            return self.engine_threads
+        return max(1, _cpu_count() // max(1, self.workers))
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return new settings with the given fields replaced (``None`` values are ignored).

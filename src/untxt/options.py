@@ -8,12 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Mode = Literal["document", "handwritten", "general", "figure"]
 Resolution = Literal["tiny", "small", "base", "large", "gundam"]
-FormatName = Literal["json", "text", "markdown", "hocr"]
+FormatName = Literal["json", "text", "markdown", "hocr", "alto", "html", "pdf"]
 PdfMode = Literal["auto", "force", "skip_text"]
 
-ALL_FORMATS: tuple[FormatName, ...] = ("json", "text", "markdown", "hocr")
-#: Stored when a job names no outputs.
-DEFAULT_FORMATS: tuple[FormatName, ...] = ALL_FORMATS
+ALL_FORMATS: tuple[FormatName, ...] = ("json", "text", "markdown", "hocr", "alto", "html", "pdf")
+#: Stored when a job names no outputs: all but the searchable PDF, which re-encodes
+#: every page image and so is asked for by name.
+DEFAULT_FORMATS: tuple[FormatName, ...] = tuple(f for f in ALL_FORMATS if f != "pdf")
 # Render DPI for PDF pages at each resolution preset; images keep their own pixels.
 RESOLUTION_DPI: dict[str, int] = {
     "tiny": 100,

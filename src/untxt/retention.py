@@ -6,7 +6,8 @@ no row refers to any more:
 
 - ``documents/...``: no document row has that ``blob_key``. Blobs are stored by
   content, so documents of different owners may share one.
-- ``jobs/{id}/...``: the job row is gone.
+- ``jobs/{id}/...``: the job row is gone, and no results row refers to the blob (a
+  job served from the result cache refers to the blobs of the job it reused).
 
 A blob younger than :data:`BLOB_GRACE` is never deleted: an upload's blob is
 written before its row is committed. Queued and processing jobs are never
@@ -36,6 +37,7 @@ from untxt.queue.retention import (
     delete_unused_documents,
     existing_job_ids,
     referenced_blob_keys,
+    result_blob_keys,
 )
 from untxt.storage import BlobInfo, BlobStore, open_storage
 from untxt.storage.keys import DOCUMENTS, JOBS, job_id_of
@@ -129,7 +131,9 @@ def cleanup(
         ids = existing_job_ids(
             session, {job_id_of(blob.key) for blob in blobs}, dry_run_cutoff=dry_cutoff
         )
-        return {blob.key for blob in blobs if job_id_of(blob.key) in ids}
+        kept = {blob.key for blob in blobs if job_id_of(blob.key) in ids}
+        orphans = [blob.key for blob in blobs if blob.key not in kept]
+        return kept | result_blob_keys(session, orphans, dry_run_cutoff=dry_cutoff)
 
     for prefix, kept in ((DOCUMENTS, documents_kept), (JOBS, jobs_kept)):
         if not stop():

@@ -107,6 +107,13 @@ def test_markup_characters_in_words_and_source_are_escaped() -> None:
     assert title.text == "a<b>&'c'.pdf"
 
 
+def test_control_characters_are_dropped_so_the_xhtml_stays_readable() -> None:
+    """XML 1.0 has no form for most control characters: they are left out, the text kept."""
+    root = _parse(make_document([[["esc\x1bape bell\x07"]]], source="scan\x01.pdf"))
+
+    assert [w.text for w in _by_class(root, "ocrx_word")] == ["escape", "bell"]
+
+
 def test_element_ids_are_unique_across_pages() -> None:
     """ids include the page number, so two pages never share one."""
     root = _parse(make_document([[["same words"]], [["same words"]]]))

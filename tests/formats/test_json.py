@@ -9,12 +9,17 @@ import json
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from tests.formats.documents import make_document, make_page
 from untxt.document import SCHEMA_ID, Document
 from untxt.formats import FORMATS, render
+from untxt.formats.alto import render_alto
 from untxt.formats.hocr import render_hocr
+from untxt.formats.html import render_html
 from untxt.formats.json import document_schema, render_json
 from untxt.formats.markdown import render_markdown
+from untxt.formats.pdf import render_pdf
 from untxt.formats.text import render_text
 from untxt.options import ALL_FORMATS
 
@@ -118,11 +123,15 @@ def test_every_job_output_format_has_a_renderer() -> None:
         "text": render_text,
         "markdown": render_markdown,
         "hocr": render_hocr,
+        "alto": render_alto,
+        "html": render_html,
     }
+    images = [Image.new("L", (page.width, page.height), "white") for page in document.pages]
 
-    assert set(FORMATS) == set(ALL_FORMATS) == set(renderers)
+    assert set(FORMATS) == set(ALL_FORMATS) == {*renderers, "pdf"}
     for name, renderer in renderers.items():
-        assert render(name, document) == renderer(document)
+        assert render(name, document) == renderer(document).encode()
+    assert render("pdf", document, images) == render_pdf(document, images)
 
 
 if __name__ == "__main__":

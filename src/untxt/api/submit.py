@@ -52,7 +52,16 @@ def enqueue(
     batch_id: str | None = None,
     batch_index: int | None = None,
 ) -> JobOut:
-    """Queue one job in the caller's transaction."""
+    """Queue one job in the caller's transaction (completed at once by the result cache
+    when it repeats an earlier job).
+
+    The job records the engine ``auto`` resolves to, whether or not the caller's
+    options did already: the worker runs that engine, and the result cache tells
+    results apart by it and its version.
+    """
+    engine = state.engines.resolve(options.engine, options.languages, options.mode)
+    if engine != options.engine:
+        options = options.model_copy(update={"engine": engine})
     job = enqueue_job(
         session,
         owner=owner,
@@ -62,8 +71,15 @@ def enqueue(
         now=now,
         batch_id=batch_id,
         batch_index=batch_index,
+        # A new engine version reads the file again rather than reuse an old result.
+        engine_version=state.engines.get(engine).version(),
     )
     return JobOut.of(job)
+
+
+def pages_to_run(job: JobOut) -> int:
+    """How many pages ``job`` queued: none when the result cache completed it."""
+    return job.pages_total if job.status == "queued" else 0
 
 
 def create_batch_jobs(
@@ -90,7 +106,7 @@ def create_batch_jobs(
         for index, (document, options) in enumerate(items)
     ]
     body = BatchSubmitted.of(batch, jobs)
-    return Accepted(body, body.links["self"], sum(job.pages_total for job in jobs))
+    return Accepted(body, body.links["self"], sum(pages_to_run(job) for job in jobs))
 
 
 def submit(

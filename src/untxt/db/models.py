@@ -104,6 +104,8 @@ class JobRow(Base):
         Index("ix_jobs_document_id", "document_id"),
         Index("ix_jobs_finished_at", "finished_at"),
         Index("ix_jobs_batch_id", "batch_id"),
+        # The result cache looks for a completed job on the same document with these options.
+        Index("ix_jobs_document_id_options_fingerprint", "document_id", "options_fingerprint"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -124,6 +126,8 @@ class JobRow(Base):
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
     #: The job's place in its batch, from 0: the order the client listed the items in.
     batch_index: Mapped[int | None] = mapped_column(Integer)
+    #: What the result depends on besides the document (see untxt.queue.cache).
+    options_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class TaskRow(Base):
@@ -167,9 +171,17 @@ class TaskRow(Base):
 
 
 class ResultRow(Base):
-    """One stored output format of a completed job."""
+    """One stored output format of a completed job.
+
+    A job served from the result cache has rows of its own that point at the blobs of
+    the job it reuses; a blob is kept while any row points at it.
+    """
 
     __tablename__ = "results"
+    __table_args__ = (
+        # The retention sweep and job deletion ask whether any result still uses a blob.
+        Index("ix_results_blob_key", "blob_key"),
+    )
 
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
     format: Mapped[str] = mapped_column(String(16), primary_key=True)

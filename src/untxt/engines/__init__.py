@@ -1,24 +1,40 @@
-"""OCR engines by name: what is installed, and one instance per process of each."""
+"""OCR engines by name: what is installed, and one instance per process of each.
+
+Engines are plugins: each is an :class:`OcrEngine` subclass named by an entry
+point in the ``untxt.engines`` group, untxt's own included (see ``pyproject.toml``).
+A third-party package adds an engine by declaring one in its own metadata::
+
+    [project.entry-points."untxt.engines"]
+    myengine = "mypackage.engine:MyEngine"
+
+An engine whose entry point cannot be loaded, or whose constructor raises
+:class:`EngineUnavailableError`, is still listed by ``GET /v1/engines``, as
+unavailable and with the reason.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from importlib.metadata import EntryPoint, entry_points
 
 from untxt.config import Settings
 from untxt.engines.base import EngineInfo, OcrEngine
-from untxt.engines.tesseract import TesseractEngine
 from untxt.errors import EngineUnavailableError
 
-__all__ = ["EngineInfo", "EngineRegistry", "OcrEngine"]
+__all__ = ["AUTO", "ENTRY_POINT_GROUP", "EngineInfo", "EngineRegistry", "OcrEngine"]
 
 #: The engine name that lets untxt choose.
 AUTO = "auto"
-# Which engine ``auto`` tries first.
-_PREFERENCE = ("tesseract",)
-# Public engines: a client may name these in job options.
-_FACTORIES: dict[str, Callable[[Settings], OcrEngine]] = {
-    "tesseract": lambda settings: TesseractEngine(settings.tessdata_dir),
-}
+#: The entry point group engines register in.
+ENTRY_POINT_GROUP = "untxt.engines"
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    # A name declared twice (two installed copies) resolves to the first one found.
+    found: dict[str, EntryPoint] = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(point.name, point)
+    return found
 
 
 class EngineRegistry:
@@ -31,7 +47,8 @@ class EngineRegistry:
 
     @staticmethod
     def names() -> list[str]:
-        return sorted(_FACTORIES)
+        """Every registered engine name, installed or not, sorted."""
+        return sorted(_entry_points())
 
     def get(self, name: str) -> OcrEngine:
         """Return the engine called ``name``, creating it on first use."""
@@ -39,37 +56,62 @@ class EngineRegistry:
             return self._engines[name]
         if name in self._failures:
             raise self._failures[name]
-        factory = _FACTORIES.get(name)
-        if factory is None:
+        point = _entry_points().get(name)
+        if point is None:
             raise EngineUnavailableError(
                 f"unknown engine {name!r} (known: {', '.join(self.names())})"
             )
         try:
-            engine = factory(self._settings)
+            engine = self._create(point)
         except EngineUnavailableError as exc:
             self._failures[name] = exc
             raise
         self._engines[name] = engine
         return engine
 
+    def _create(self, point: EntryPoint) -> OcrEngine:
+        try:
+            factory = point.load()
+        except Exception as exc:  # a plugin's import may fail in any way; report, don't crash
+            raise EngineUnavailableError(
+                f"engine {point.name!r} cannot be loaded from {point.value!r}: "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not (isinstance(factory, type) and issubclass(factory, OcrEngine)):
+            raise EngineUnavailableError(
+                f"engine {point.name!r}: {point.value!r} is not an OcrEngine subclass"
+            )
+        if factory.name != point.name:
+            raise EngineUnavailableError(
+                f"engine {point.name!r}: {point.value!r} calls itself {factory.name!r}"
+            )
+        return factory.from_settings(self._settings)
+
     def resolve(self, name: str, languages: Sequence[str], mode: str) -> str:
-        """The engine a job runs on: ``name`` itself, or for ``auto`` the first installed
-        engine, in order of preference, that has every language and the mode."""
+        """The engine a job runs on: ``name`` itself, or for ``auto`` the installed engine
+        that can run the languages and mode and ranks highest for them (see
+        :meth:`OcrEngine.auto_rank`); ties go to the first name in alphabetical order."""
         if name != AUTO:
             return name
-        for candidate in _PREFERENCE:
+        best: tuple[float, str] | None = None
+        for candidate in self.names():
             try:
-                self.get(candidate).check(languages, mode)
+                engine = self.get(candidate)
+                engine.check(languages, mode)
             except EngineUnavailableError:
                 continue
-            return candidate
-        raise EngineUnavailableError(
-            f"no installed engine reads {', '.join(languages)} in mode {mode!r}; "
-            "see GET /v1/engines"
-        )
+            rank = engine.auto_rank(languages, mode)
+            if best is None or rank > best[0]:
+                best = (rank, candidate)
+        if best is None:
+            raise EngineUnavailableError(
+                f"no installed engine reads {', '.join(languages)} in mode {mode!r}; "
+                "see GET /v1/engines"
+            )
+        return best[1]
 
     def describe(self) -> list[EngineInfo]:
-        """Every public engine, available or not, with the reason when not."""
+        """Every registered engine, available or not, with the reason when not."""
         infos = []
         for name in self.names():
             try:
@@ -82,3 +124,4 @@ class EngineRegistry:
         for engine in self._engines.values():
             engine.close()
         self._engines.clear()
+        self._failures.clear()

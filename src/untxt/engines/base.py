@@ -3,19 +3,50 @@
 An engine turns one page image into a :class:`untxt.document.Page`. Engines are
 created once per process (loading models is slow) and reused for every page;
 they need not be thread-safe. Optional abilities are methods with safe defaults.
+
+Engines are plugins. The registry (:mod:`untxt.engines`) finds each one through
+an entry point in the ``untxt.engines`` group whose name is the engine's
+:attr:`OcrEngine.name` and whose object is the engine class, and creates it with
+:meth:`OcrEngine.from_settings`. A minimal third-party engine::
+
+    # mypackage/engine.py
+    class MyEngine(OcrEngine):
+        name = "myengine"
+        modes = frozenset({"document"})
+
+        @classmethod
+        def from_settings(cls, settings: Settings) -> MyEngine:
+            return cls(threads=settings.threads_per_engine())
+
+        def recognize(self, image, *, page_number, languages, mode, dpi) -> Page: ...
+        def languages(self) -> list[str]: return ["eng"]
+        def version(self) -> str: return "1.0"
+
+    # mypackage's pyproject.toml
+    [project.entry-points."untxt.engines"]
+    myengine = "mypackage.engine:MyEngine"
+
+Construction must be cheap and must not load models (the API process creates
+engines only to check job options and to list them); load models on the first
+:meth:`OcrEngine.recognize`. Raise :class:`EngineUnavailableError` from the
+constructor when the engine cannot work here (a missing library or model); the
+registry then lists it as unavailable, with that message as the reason.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from PIL import Image
 from pydantic import BaseModel
 
 from untxt.document import Page
 from untxt.errors import EngineUnavailableError
+
+if TYPE_CHECKING:
+    from untxt.config import Settings
 
 
 class EngineInfo(BaseModel):
@@ -39,6 +70,15 @@ class OcrEngine(ABC):
     name: ClassVar[str]
     #: Job ``mode`` values this engine can honour; others are refused at submit.
     modes: ClassVar[frozenset[str]]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """Create the engine from untxt's settings; the registry calls this once per process.
+
+        The default calls the constructor with no arguments; engines with knobs
+        (a data folder, a thread count) override it to pick theirs from ``settings``.
+        """
+        return cls()
 
     @abstractmethod
     def recognize(
@@ -80,6 +120,16 @@ class OcrEngine(ABC):
                 f"engine {self.name!r} has no language data for {', '.join(missing)} "
                 f"(installed: {', '.join(sorted(installed)) or 'none'})"
             )
+
+    def auto_rank(self, languages: Sequence[str], mode: str) -> float:
+        """How well this engine reads ``languages`` in ``mode``, for the engine ``auto``.
+
+        Called only after :meth:`check` passed; ``auto`` picks the engine ranking
+        highest. Tesseract ranks 10 for everything it has data for; an engine
+        that measurably reads some languages better ranks above it for those.
+        The default, 0, makes an engine a last resort.
+        """
+        return 0.0
 
     def info(self) -> EngineInfo:
         """Describe this engine for ``GET /v1/engines``."""

@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from PIL import Image
 
+from untxt.config import Settings
 from untxt.document import BBox, Block, Line, Page, Word, mean_confidence
 from untxt.engines.base import OcrEngine
 from untxt.errors import EngineError, EngineUnavailableError
@@ -70,6 +71,13 @@ class TesseractEngine(OcrEngine):
             "general": tesserocr.PSM.SPARSE_TEXT,
             "figure": tesserocr.PSM.SPARSE_TEXT,
         }
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TesseractEngine:
+        return cls(settings.tessdata_dir)
+
+    def auto_rank(self, languages: Sequence[str], mode: str) -> float:
+        return 10.0
 
     def languages(self) -> list[str]:
         # Every submit checks its languages: list the folder again only when it changed,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from html import escape
+import re
+from html import escape as _escape
 
 from untxt.document import BBox, Document, Page
+
+# XML 1.0 allows no control characters but tab and newlines, not even escaped.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 _HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
@@ -18,6 +22,11 @@ _HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 </head>
 <body>
 """
+
+
+def escape(text: str) -> str:
+    """``text`` as XHTML text or attribute value, control characters dropped."""
+    return _escape(_CONTROL.sub("", text))
 
 
 def _bbox(box: BBox) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import math
 import threading
+from dataclasses import dataclass
 
 import pypdfium2
 from PIL import Image
@@ -100,3 +103,131 @@ def _scanned_image(page: pypdfium2.PdfPage, dpi: int) -> Image.Image | None:
         return None
     image: Image.Image = scan.get_bitmap(render=False).to_pil()
     return image
+
+
+# A character box in PDF page space: left, bottom, right, top (points, y up).
+PdfBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class PdfChar:
+    """One character of a page's text layer, as PDFium orders them."""
+
+    text: str
+    #: The glyph's own box; the font's full height where the glyph has no extent.
+    box: PdfBox
+    #: The box of the font's ascent to descent, for telling lines apart.
+    line_box: PdfBox
+    #: PDFium made it up (a space or line break between text objects).
+    generated: bool
+    #: The hyphen of a word broken at the end of a line.
+    hyphen: bool
+    #: The font has no Unicode for it: the text layer cannot say what it is.
+    unmapped: bool
+    #: Drawn invisibly (text render mode 3), as OCR tools lay text over a scan.
+    invisible: bool
+
+
+@dataclass(frozen=True)
+class PdfTextLayer:
+    """A page's text characters, and how its points map to the pixels of its rendering."""
+
+    chars: list[PdfChar]
+    #: Page space to pixels of the page rendered at the DPI asked (top-left origin).
+    to_pixels: tuple[float, float, float, float, float, float]
+    #: The size of that rendering.
+    size: tuple[int, int]
+    #: Share of the page that images cover (0 to 1, roughly: overlaps count twice).
+    image_cover: float
+
+
+def pdf_text_layer(data: bytes, index: int, dpi: int) -> PdfTextLayer:
+    """The text layer of page ``index`` (0-based), placed on the page rendered at ``dpi``."""
+    with _PDFIUM:
+        pdf = _open(data)
+        try:
+            page = _page(pdf, index)
+            try:
+                return _text_layer(page, dpi)
+            except pypdfium2.PdfiumError as exc:
+                raise CorruptInputError(f"the PDF page's text cannot be read: {exc}") from None
+        finally:
+            pdf.close()
+
+
+def _text_layer(page: pypdfium2.PdfPage, dpi: int) -> PdfTextLayer:
+    rotation = page.get_rotation()
+    # PDFium orders text as the page is displayed: on a page shown turned, lines become
+    # columns. Read it unturned (the page object only, not the file, changes).
+    if rotation:
+        page.set_rotation(0)
+    try:
+        textpage = page.get_textpage()
+        try:
+            chars = [_char(textpage, i) for i in range(textpage.count_chars())]
+        finally:
+            textpage.close()
+    finally:
+        if rotation:
+            page.set_rotation(rotation)
+    scale = dpi / _POINTS_PER_INCH
+    # The size page.render() gives the bitmap, so that boxes land where rendering puts ink.
+    width = math.ceil(page.get_width() * scale)
+    height = math.ceil(page.get_height() * scale)
+    page_w, page_h = page.get_size()
+    covered = 0.0
+    for image in page.get_objects(filter=(pypdfium2.raw.FPDF_PAGEOBJ_IMAGE,), max_depth=2):
+        left, bottom, right, top = image.get_bounds()
+        covered += max(0.0, min(right, page_w) - max(left, 0.0)) * max(
+            0.0, min(top, page_h) - max(bottom, 0.0)
+        )
+    return PdfTextLayer(
+        chars=chars,
+        to_pixels=_page_to_pixels(page, width, height),
+        size=(width, height),
+        image_cover=min(1.0, covered / (page_w * page_h)) if page_w * page_h else 0.0,
+    )
+
+
+def _char(textpage: pypdfium2.PdfTextPage, index: int) -> PdfChar:
+    raw = pypdfium2.raw
+    code = raw.FPDFText_GetUnicode(textpage, index)
+    box = textpage.get_charbox(index)
+    line_box = textpage.get_charbox(index, loose=True)
+    if box[2] <= box[0] or box[3] <= box[1]:  # a space, or a glyph without outline
+        box = line_box
+    hyphen = raw.FPDFText_IsHyphen(textpage, index) == 1
+    text_object = raw.FPDFText_GetTextObject(textpage, index)
+    return PdfChar(
+        # PDFium gives a line-end hyphen its own code (2); it is a hyphen all the same.
+        text="-" if hyphen else chr(code) if 0 < code < 0x110000 else "\ufffd",
+        box=box,
+        line_box=line_box,
+        generated=raw.FPDFText_IsGenerated(textpage, index) == 1,
+        hyphen=hyphen,
+        unmapped=raw.FPDFText_HasUnicodeMapError(textpage, index) == 1,
+        invisible=bool(text_object)
+        and raw.FPDFTextObj_GetTextRenderMode(text_object) == raw.FPDF_TEXTRENDERMODE_INVISIBLE,
+    )
+
+
+def _page_to_pixels(
+    page: pypdfium2.PdfPage, width: int, height: int
+) -> tuple[float, float, float, float, float, float]:
+    """The affine map from page space to the pixels of the ``width`` x ``height`` rendering,
+    taken from PDFium itself, so that crop boxes and /Rotate are accounted for."""
+    raw = pypdfium2.raw
+    points = []
+    for device_x, device_y in ((0, 0), (width, 0), (0, height)):
+        x, y = ctypes.c_double(), ctypes.c_double()
+        raw.FPDF_DeviceToPage(
+            page, 0, 0, width, height, 0, device_x, device_y, ctypes.byref(x), ctypes.byref(y)
+        )
+        points.append((x.value, y.value))
+    (x0, y0), (x1, y1), (x2, y2) = points
+    # Pixels to page: p = origin + u * (x-axis per pixel) + v * (y-axis per pixel).
+    a, b = (x1 - x0) / width, (x2 - x0) / height
+    d, e = (y1 - y0) / width, (y2 - y0) / height
+    det = a * e - b * d
+    ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
+    return (ia, ib, -(ia * x0 + ib * y0), id_, ie, -(id_ * x0 + ie * y0))

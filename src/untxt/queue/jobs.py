@@ -19,10 +19,12 @@ from untxt.errors import ConflictError, NotFoundError
 from untxt.ids import new_id
 from untxt.options import JobOptions
 from untxt.queue import transitions
+from untxt.queue.cache import cached_results, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
 
 _INSERT_JOB = insert(table_of(JobRow))
 _INSERT_TASK = insert(table_of(TaskRow))
+_INSERT_RESULT = insert(table_of(ResultRow))
 
 
 def enqueue_job(
@@ -35,11 +37,17 @@ def enqueue_job(
     now: datetime,
     batch_id: str | None = None,
     batch_index: int | None = None,
+    engine_version: str | None = None,
 ) -> JobRow:
-    """Create a queued job and one task per page, in the caller's transaction.
+    """Create a queued job and one task per page (or a job done already), in the caller's
+    transaction.
 
-    A job of a batch gets the batch's id and its place in the batch.
+    A job of a batch gets the batch's id and its place in the batch. Unless
+    ``options.no_cache``, a job that repeats a completed one of the owner (same
+    document, same options, same ``engine_version``: see :mod:`untxt.queue.cache`) is
+    created completed instead, with that job's results and no tasks.
     """
+    fingerprint = options_fingerprint(options, engine_version=engine_version)
     values = {
         "id": new_id("job"),
         "owner": owner,
@@ -55,11 +63,28 @@ def enqueue_job(
         "updated_at": now,
         "batch_id": batch_id,
         "batch_index": batch_index,
+        "options_fingerprint": fingerprint,
     }
+    reused = None
+    if not options.no_cache:
+        reused = cached_results(
+            session,
+            owner=owner,
+            document_id=document.id,
+            fingerprint=fingerprint,
+            outputs=list(options.outputs),
+        )
+    if reused is not None:
+        values.update(
+            status="completed", pages_done=document.pages, started_at=now, finished_at=now
+        )
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
     session.execute(_INSERT_JOB, values)
     job = JobRow(**values)
+    if reused is not None:
+        session.execute(_INSERT_RESULT, result_rows(job.id, reused, now))
+        return job
     session.execute(
         _INSERT_TASK,
         [
@@ -121,14 +146,20 @@ def cancel_job(session: Session, *, owner: str, job_id: str, now: datetime) -> J
     return job
 
 
-def delete_job(session: Session, *, owner: str, job_id: str) -> None:
-    """Delete a finished job and its rows; its blobs are the caller's to delete."""
+def delete_job(session: Session, *, owner: str, job_id: str) -> list[str]:
+    """Delete a finished job and its rows; its blobs are the caller's to delete.
+
+    Returns the blob keys its results rows held: a job served from the result cache
+    holds another job's blobs, which go once no results row refers to them.
+    """
     job = get_job(session, owner=owner, job_id=job_id)
     if job.status not in TERMINAL_STATUSES:
         raise ConflictError(f"job {job_id} is {job.status}; cancel it before deleting it")
+    keys = list(session.scalars(select(ResultRow.blob_key).where(ResultRow.job_id == job_id)))
     session.execute(delete(ResultRow).where(ResultRow.job_id == job_id))
     session.execute(delete(TaskRow).where(TaskRow.job_id == job_id))
     session.execute(delete(JobRow).where(JobRow.id == job_id))
+    return keys
 
 
 def get_result(session: Session, *, owner: str, job_id: str, format: str) -> ResultRow:

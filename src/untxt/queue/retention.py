@@ -110,6 +110,20 @@ def referenced_blob_keys(
     return set(session.scalars(query.distinct()))
 
 
+def result_blob_keys(
+    session: Session, keys: Collection[str], *, dry_run_cutoff: datetime | None = None
+) -> set[str]:
+    """Those of ``keys`` that some results row refers to (in a dry run with that cutoff: a
+    result of a job the cleanup would keep). A job served from the result cache refers to
+    the blobs of the job whose result it reused."""
+    if not keys:
+        return set()
+    query = select(ResultRow.blob_key).where(ResultRow.blob_key.in_(keys))
+    if dry_run_cutoff is not None:
+        query = query.join(JobRow, JobRow.id == ResultRow.job_id).where(_job_kept(dry_run_cutoff))
+    return set(session.scalars(query.distinct()))
+
+
 def existing_job_ids(
     session: Session, job_ids: Collection[str], *, dry_run_cutoff: datetime | None = None
 ) -> set[str]:

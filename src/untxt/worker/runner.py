@@ -14,6 +14,7 @@ from untxt.document import Document, Page
 from untxt.engines import EngineRegistry
 from untxt.errors import UntxtError
 from untxt.formats import FORMATS
+from untxt.formats.images import page_images
 from untxt.logs import get_logger
 from untxt.options import JobOptions
 from untxt.pipeline import recognize_page
@@ -79,6 +80,7 @@ class TaskRunner:
             work.options,
             self._engines.get(work.options.engine),
             max_pixels=self._settings.max_image_pixels,
+            tessdata=self._settings.tessdata_dir,
         )
         if work.pages_total == 1:
             # The only page is the whole document: finish the job right here, without
@@ -113,13 +115,22 @@ class TaskRunner:
 
     def _store_results(self, lease: Lease, work: _Work, document: Document) -> list[StoredResult]:
         """Render and store every requested format under ``lease``'s own keys."""
+        formats = [FORMATS[name] for name in work.options.outputs]
+        images: list[bytes] = []
+        if any(fmt.needs_images for fmt in formats):
+            images = page_images(
+                self._blob(work.blob_key),
+                work.media_type,
+                [page.number for page in document.pages],
+                dpi=work.options.dpi,
+                max_pixels=self._settings.max_image_pixels,
+            )
         results = []
-        for name in work.options.outputs:
-            fmt = FORMATS[name]
-            body = fmt.render(document).encode()
+        for fmt in formats:
+            body = fmt.render(document, images)
             key = result_blob_key(lease.job_id, lease.task_id, lease.attempts, fmt.extension)
             self._storage.put(key, body)
-            results.append(StoredResult(name, key, fmt.media_type, len(body)))
+            results.append(StoredResult(fmt.name, key, fmt.media_type, len(body)))
         return results
 
     def _finished(self, work: _Work, document: Document, outcome: Outcome) -> Outcome:

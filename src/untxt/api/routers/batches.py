@@ -94,9 +94,10 @@ def _submit_documents(
 ) -> Response:
     """Queue uploaded documents, each with its own options."""
     _check_size(state, len(request.jobs))
+    checked = []
     for index, item in enumerate(request.jobs):
         with _item("jobs", index):
-            check_options(item.options, state)
+            checked.append(check_options(item.options, state))
 
     def create(session: Session) -> Accepted:
         found = get_documents(
@@ -106,7 +107,10 @@ def _submit_documents(
             if item.document_id not in found:
                 with _item("jobs", index):
                     raise NotFoundError(f"no document {item.document_id!r}")
-        items = [(found[item.document_id], item.options) for item in request.jobs]
+        items = [
+            (found[item.document_id], options)
+            for item, options in zip(request.jobs, checked, strict=True)
+        ]
         return create_batch_jobs(session, state, owner=owner, items=items)
 
     bound = key.bind(request.model_dump(mode="json")) if key else None

@@ -11,7 +11,7 @@ from untxt.api import idempotency
 from untxt.api.deps import PrincipalDep, StateDep
 from untxt.api.idempotency import IdempotencyKeyDep
 from untxt.api.schemas import JobCreate, JobOut, JobStatus, ListOut
-from untxt.api.submit import Accepted, enqueue, submit
+from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
 from untxt.api.uploads import (
     OPTIONS_HELP,
     check_options,
@@ -21,15 +21,19 @@ from untxt.api.uploads import (
 )
 from untxt.db.documents import get_document
 from untxt.db.types import utcnow
+from untxt.formats import FORMATS
 from untxt.options import FormatName
 from untxt.queue import jobs
+from untxt.queue.retention import result_blob_keys
 from untxt.storage.keys import job_blob_prefix
 
 router = APIRouter(tags=["jobs"])
+# Blobs per "does a result still use these?" lookup when a job is deleted.
+_DELETE_BATCH = 500
 
 
 def _accepted(job: JobOut) -> Accepted:
-    return Accepted(job, job.links["self"], job.pages_total)
+    return Accepted(job, job.links["self"], pages_to_run(job))
 
 
 @router.post(
@@ -123,22 +127,31 @@ def cancel_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
 def delete_job(job_id: str, state: StateDep, principal: PrincipalDep) -> Response:
     """Delete a finished job and its results; 409 while it is queued or processing."""
     with state.db.write() as session:
-        jobs.delete_job(session, owner=principal.owner, job_id=job_id)
-    # Everything under the job's prefix, late writes of workers that lost a lease included.
-    for blob in state.storage.iter_blobs(job_blob_prefix(job_id)):
-        state.storage.delete(blob.key)
+        held = jobs.delete_job(session, owner=principal.owner, job_id=job_id)
+    # Everything under the job's prefix, late writes of workers that lost a lease
+    # included, and the blobs its results held (another job's, when it was served from
+    # the result cache), except those a result of another job still refers to.
+    own = [blob.key for blob in state.storage.iter_blobs(job_blob_prefix(job_id))]
+    blobs = list(dict.fromkeys([*own, *held]))
+    for start in range(0, len(blobs), _DELETE_BATCH):
+        batch = blobs[start : start + _DELETE_BATCH]
+        with state.db.read() as session:
+            shared = result_blob_keys(session, batch)
+        for key in batch:
+            if key not in shared:
+                state.storage.delete(key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
     "/v1/jobs/{job_id}/result",
     response_class=Response,
-    responses={200: {"content": {"application/json": {}, "text/plain": {}}}},
+    responses={200: {"content": {f.media_type.split(";")[0]: {} for f in FORMATS.values()}}},
 )
 def get_result(
     job_id: str, state: StateDep, principal: PrincipalDep, format: FormatName = "json"
 ) -> Response:
-    """A completed job's result in one format: json, text, markdown or hocr."""
+    """A completed job's result in one format: json, text, markdown, hocr, alto, html or pdf."""
     with state.db.read() as session:
         result = jobs.get_result(session, owner=principal.owner, job_id=job_id, format=format)
     return Response(state.storage.get(result.blob_key), media_type=result.media_type)
