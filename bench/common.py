@@ -40,26 +40,59 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default(size)
 
 
-def scanned_page(seed: int, *, width: int = 2550, height: int = 3300) -> Image.Image:
-    """A US-letter page at 300 DPI of prose in a book-sized font, with a little scan noise."""
+def _page_lines(rng: random.Random, height: int) -> list[tuple[int, str, int]]:
+    """The lines of a generated page: top, text, grey level."""
+    lines = []
+    y = 250
+    while y < height - 300:
+        line = " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(8, 11)))
+        lines.append((y, line.capitalize(), rng.randint(0, 40)))
+        y += rng.choice((58, 58, 58, 120))
+    return lines
+
+
+def scanned_page(
+    seed: int, *, width: int = 2550, height: int = 3300, skew: float = 0.0
+) -> Image.Image:
+    """A US-letter page at 300 DPI of prose in a book-sized font, with a little scan noise.
+
+    ``skew`` turns the printed page that many degrees counter-clockwise, as a
+    sheet laid askew on the scanner glass.
+    """
     rng = random.Random(seed)
     image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
     face = font(38)
-    y = 250
-    while y < height - 300:
-        line = " ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(8, 11)))
-        draw.text((220, y), line.capitalize(), font=face, fill=rng.randint(0, 40))
-        y += rng.choice((58, 58, 58, 120))
+    for y, line, grey in _page_lines(rng, height):
+        draw.text((220, y), line, font=face, fill=grey)
+    if skew:
+        image = image.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
+        draw = ImageDraw.Draw(image)
     for _ in range(1500):  # specks, as on a real scan
         x, yy = rng.randrange(width), rng.randrange(height)
         draw.point((x, yy), fill=rng.randint(100, 200))
     return image
 
 
-def scanned_pdf(pages: int, dpi: int = 300) -> bytes:
-    """An image-only PDF, as a scanner makes, of ``pages`` pages."""
-    images = [scanned_page(i) for i in range(pages)]
+def scanned_text(seed: int, *, height: int = 3300) -> str:
+    """The text printed on ``scanned_page(seed)``, one line per line."""
+    return "\n".join(line for _, line, _ in _page_lines(random.Random(seed), height))
+
+
+def page_skew(index: int, skew: float) -> float:
+    """Skew of page ``index`` of ``scanned_pdf(..., skew=skew)``.
+
+    Pages lean alternately either way, by a half, three quarters or all of ``skew``.
+    """
+    return skew * (-1) ** index * (2 + index % 3) / 4
+
+
+def scanned_pdf(pages: int, dpi: int = 300, *, skew: float = 0.0) -> bytes:
+    """An image-only PDF, as a scanner makes, of ``pages`` pages.
+
+    With ``skew``, pages lean by up to that many degrees, alternately either way.
+    """
+    images = [scanned_page(i, skew=page_skew(i, skew)) for i in range(pages)]
     buffer = io.BytesIO()
     images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
     return buffer.getvalue()
@@ -162,3 +195,27 @@ def running_server(workers: int | None = None, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def run_job(
+    client: httpx.Client, body: bytes, options: dict[str, Any], filename: str = "scan.pdf"
+) -> tuple[float, dict[str, Any]]:
+    """POST ``body`` to /v1/ocr and poll until its job ends: seconds taken, and the job.
+
+    Raises when the job did not complete.
+    """
+    started = time.perf_counter()
+    response = client.post(
+        "/v1/ocr", files={"file": (filename, body)}, data={"options": json.dumps(options)}
+    )
+    response.raise_for_status()
+    job_id = response.json()["id"]
+    while True:
+        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in ("completed", "failed", "cancelled"):
+            break
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    if job["status"] != "completed":
+        raise RuntimeError(f"job ended {job['status']}: {job['error']}")
+    return elapsed, job
