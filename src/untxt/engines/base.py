@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from PIL import Image
 from pydantic import BaseModel
 
-from untxt.document import Page
+from untxt.document import Block, Page, mean_confidence
 from untxt.errors import EngineUnavailableError
 
 if TYPE_CHECKING:
@@ -130,6 +130,31 @@ class OcrEngine(ABC):
         The default, 0, makes an engine a last resort.
         """
         return 0.0
+
+    def page(
+        self,
+        image: Image.Image,
+        blocks: list[Block],
+        *,
+        page_number: int,
+        languages: Sequence[str],
+        dpi: int | None,
+        seconds: float,
+    ) -> Page:
+        """The Page this engine read from ``image``: its blocks, mean word confidence and time."""
+        return Page(
+            number=page_number,
+            width=image.width,
+            height=image.height,
+            dpi=dpi,
+            blocks=blocks,
+            confidence=mean_confidence(
+                w.confidence for b in blocks for ln in b.lines for w in ln.words
+            ),
+            engine=self.name,
+            languages=list(languages),
+            seconds=round(seconds, 4),
+        )
 
     def info(self) -> EngineInfo:
         """Describe this engine for ``GET /v1/engines``."""

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from untxt.config import Settings
-from untxt.document import BBox, Page, Word, mean_confidence
+from untxt.document import BBox, Page, Word
 from untxt.engines.base import OcrEngine
 from untxt.engines.layout import TextBox, arrange
 from untxt.errors import EngineError, EngineUnavailableError
@@ -185,18 +185,13 @@ class PpOcrEngine(OcrEngine):
             boxes = [_shifted(box, content[0], content[1]) for box in boxes]
         blocks = arrange(boxes)
         seconds = time.perf_counter() - started
-        return Page(
-            number=page_number,
-            width=image.width,
-            height=image.height,
+        return self.page(
+            image,
+            blocks,
+            page_number=page_number,
+            languages=languages,
             dpi=dpi,
-            blocks=blocks,
-            confidence=mean_confidence(
-                w.confidence for b in blocks for ln in b.lines for w in ln.words
-            ),
-            engine=self.name,
-            languages=list(languages),
-            seconds=round(seconds, 4),
+            seconds=seconds,
         )
 
     @staticmethod

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 from PIL import Image
 
 from untxt.config import Settings
-from untxt.document import BBox, Block, Line, Page, Word, mean_confidence
+from untxt.document import BBox, Block, Line, Page, Word
 from untxt.engines.base import OcrEngine
 from untxt.errors import EngineError, EngineUnavailableError
 
@@ -123,18 +123,13 @@ class TesseractEngine(OcrEngine):
         finally:
             api.Clear()
         seconds = time.perf_counter() - started
-        return Page(
-            number=page_number,
-            width=image.width,
-            height=image.height,
+        return self.page(
+            image,
+            blocks,
+            page_number=page_number,
+            languages=languages,
             dpi=dpi,
-            blocks=blocks,
-            confidence=mean_confidence(
-                w.confidence for b in blocks for ln in b.lines for w in ln.words
-            ),
-            engine=self.name,
-            languages=list(languages),
-            seconds=round(seconds, 4),
+            seconds=seconds,
         )
 
     def close(self) -> None:
