@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from untxt.formats.pdf import encode_jpeg
+from untxt.pipeline.inputs import PDF
 from untxt.pipeline.pages import load_page
+from untxt.pipeline.pdf import scanned_jpeg
 
 
 def page_images(
@@ -19,6 +21,10 @@ def page_images(
     """
     images = []
     for number in numbers:
-        image, _ = load_page(data, media_type, number - 1, dpi=dpi, max_pixels=max_pixels)
-        images.append(encode_jpeg(image))
+        # A scanned PDF page keeps its own JPEG: quicker, and no second generation of loss.
+        jpeg = scanned_jpeg(data, number - 1, dpi) if media_type == PDF else None
+        if jpeg is None:
+            image, _ = load_page(data, media_type, number - 1, dpi=dpi, max_pixels=max_pixels)
+            jpeg = encode_jpeg(image)
+        images.append(jpeg)
     return images

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import io
 import math
 import threading
 from dataclasses import dataclass
@@ -83,6 +84,15 @@ def render_pdf_page(data: bytes, index: int, dpi: int) -> Image.Image:
 def _scanned_image(page: pypdfium2.PdfPage, dpi: int) -> Image.Image | None:
     """The page's pixels as scanned, when the page is one upright image, edge to edge,
     at about ``dpi``: decoding it is five times quicker than rendering the page."""
+    scan = _scan(page, dpi)
+    if scan is None:
+        return None
+    image: Image.Image = scan.get_bitmap(render=False).to_pil()
+    return image
+
+
+def _scan(page: pypdfium2.PdfPage, dpi: int) -> pypdfium2.PdfImage | None:
+    """The page's one image object, when it covers the page upright at about ``dpi``."""
     if page.get_rotation():
         return None
     objects = list(page.get_objects(max_depth=1))
@@ -101,8 +111,35 @@ def _scanned_image(page: pypdfium2.PdfPage, dpi: int) -> Image.Image | None:
     native_dpi = pixels_wide / (width / _POINTS_PER_INCH)
     if abs(native_dpi - dpi) > dpi * _DPI_TOLERANCE:
         return None
-    image: Image.Image = scan.get_bitmap(render=False).to_pil()
-    return image
+    assert isinstance(scan, pypdfium2.PdfImage)
+    return scan
+
+
+def scanned_jpeg(data: bytes, index: int, dpi: int) -> bytes | None:
+    """The JPEG file stored as page ``index``'s scan, when the page is one such scan at
+    about ``dpi`` (the image OCR read, in its own pixels), else ``None``.
+
+    A searchable PDF can carry it as it is: no decoding, no second lossy encoding.
+    """
+    with _PDFIUM:
+        pdf = _open(data)
+        try:
+            scan = _scan(_page(pdf, index), dpi)
+            if scan is None or scan.get_filters() != ["DCTDecode"]:
+                return None
+            jpeg = bytes(scan.get_data(decode_simple=False))
+            size = scan.get_px_size()
+        except pypdfium2.PdfiumError:
+            return None
+        finally:
+            pdf.close()
+    try:
+        with Image.open(io.BytesIO(jpeg)) as header:  # reads the header only
+            usable = header.format == "JPEG" and header.mode in ("L", "RGB")
+            usable = usable and header.size == tuple(size)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return jpeg if usable else None
 
 
 # A character box in PDF page space: left, bottom, right, top (points, y up).
