@@ -140,3 +140,24 @@ def test_blank_page_is_an_empty_ocr_page() -> None:
     pages = _by_class(root, "ocr_page")
     assert len(pages) == 2
     assert list(pages[0]) == []
+
+
+def test_language_comes_from_the_languages_read() -> None:
+    """The main language read becomes the document's xml:lang; a page in another says so."""
+    vietnamese = [
+        make_page(n, [["Tiếng Việt"]]).model_copy(update={"languages": ["vie"]}) for n in (1, 2)
+    ]
+    english = make_page(3, [["English"]])
+    root = _parse(Document.from_pages([*vietnamese, english]))
+
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    assert root.get(xml_lang) == "vi" and root.get("lang") == "vi"
+    assert [page.get(xml_lang) for page in _by_class(root, "ocr_page")] == [None, None, "en"]
+
+
+def test_unknown_language_gives_no_lang() -> None:
+    """A code untxt cannot map to BCP 47 is left out rather than guessed."""
+    page = make_page(1, [["???"]]).model_copy(update={"languages": ["xyz"]})
+    root = _parse(Document.from_pages([page]))
+
+    assert "lang" not in root.attrib

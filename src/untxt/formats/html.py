@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from html import escape
 
 from untxt.document import Document, Page
-from untxt.formats.languages import main_language
+from untxt.formats.languages import document_language, main_language
 from untxt.formats.layout import Heading, Item, Paragraph, Table, page_items
 
 # Control characters are not allowed in HTML text; OCR should not produce them anyway.
@@ -65,8 +64,7 @@ def _section(page: Page, document_lang: str | None) -> list[str]:
 def render_html(document: Document) -> str:
     """The recognised text as a standalone HTML5 page, escaped, one section per page."""
     # The language most pages were read in; a page read in another says so itself.
-    tags = Counter(main_language(page.languages) for page in document.pages)
-    document_lang = tags.most_common(1)[0][0] if tags else None
+    document_lang = document_language(document.pages)
     title = document.source or "untxt"
     out = [
         _HEAD.format(

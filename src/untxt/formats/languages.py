@@ -1,8 +1,11 @@
-"""Engine language codes as BCP 47 tags, for the ``lang`` attributes of HTML and ALTO."""
+"""Engine language codes as BCP 47 tags, for the ``lang`` attributes of HTML, hOCR and ALTO."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+
+from untxt.document import Page
 
 # Tesseract's codes (ISO 639-2, with script suffixes) and PaddleOCR's names for the
 # languages untxt is most likely to read. A code missing here gets no tag rather
@@ -77,3 +80,9 @@ def main_language(languages: Iterable[str]) -> str | None:
         if tag:
             return tag
     return None
+
+
+def document_language(pages: Iterable[Page]) -> str | None:
+    """Tag of the language most ``pages`` were read in (see :func:`main_language`)."""
+    tags = Counter(main_language(page.languages) for page in pages)
+    return tags.most_common(1)[0][0] if tags else None
