@@ -29,7 +29,7 @@ from untxt.document import BBox, Page, Word
 from untxt.engines.base import OcrEngine
 from untxt.engines.layout import TextBox, arrange
 from untxt.errors import EngineError, EngineUnavailableError
-from untxt.pipeline.preprocess import content_box
+from untxt.pipeline.content import content_box
 
 #: The bundled models, in the rapidocr package's ``models`` folder.
 DET_MODEL = "PP-OCRv6_det_small.onnx"

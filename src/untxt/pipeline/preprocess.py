@@ -2,7 +2,7 @@
 ones, clean the background; and the map that takes the engine's boxes back to the page.
 
 The analysis runs on a small copy of the page (longer side at most
-:data:`_ANALYSIS_SIDE` pixels) with its background evened out: the dark pixels'
+:data:`ANALYSIS_SIDE` pixels) with its background evened out: the dark pixels'
 projection profile, searched over angles, tells whether the text lines run across
 or down the page, their skew, their height, and (for Latin script) whether they
 stand upright. Tesseract's orientation detection (OSD) is asked only about pages
@@ -40,7 +40,7 @@ IDENTITY: Final[Affine] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 # The analysis copy: large enough to see a 300-DPI page's lines, small enough that
 # the angle search takes milliseconds.
-_ANALYSIS_SIDE = 1200
+ANALYSIS_SIDE = 1200
 # More dark pixels than this are sampled: the profile does not need them all.
 _MAX_POINTS = 30_000
 # Fewer than this, or a dark share outside these bounds (blank, a photo, inverted),
@@ -270,7 +270,7 @@ class _Lines:
         return round(self.angle, 2)
 
 
-def _even_background(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
+def even_background(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
     """``gray`` divided by its estimated paper brightness: shadows and tints turn white."""
     height, width = gray.shape
     small = cv2.resize(
@@ -287,9 +287,9 @@ def _even_background(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
 def _ink(gray: Image.Image) -> _Ink | None:
     """The dark pixels of a small, evened copy of ``gray``; ``None`` when it holds too
     little (or too much) ink to measure."""
-    factor = max(1, math.ceil(max(gray.size) / _ANALYSIS_SIDE))
+    factor = max(1, math.ceil(max(gray.size) / ANALYSIS_SIDE))
     small = gray.reduce(factor) if factor > 1 else gray
-    pixels = _even_background(np.asarray(small))
+    pixels = even_background(np.asarray(small))
     threshold, _ = cv2.threshold(pixels, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     dark = pixels < min(threshold, 200)
     if not _MIN_INK <= float(dark.mean()) <= _MAX_INK:
@@ -468,7 +468,7 @@ def _upscale_factor(line_height: float | None, size: tuple[int, int], max_pixels
 def clean(image: Image.Image) -> Image.Image:
     """Even out the background, remove specks, binarise: black text on white, mode ``L``."""
     gray = np.asarray(image if image.mode == "L" else image.convert("L"))
-    evened = cv2.medianBlur(_even_background(gray), 3)
+    evened = cv2.medianBlur(even_background(gray), 3)
     _, binary = cv2.threshold(evened, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     return Image.fromarray(binary)
 
@@ -543,57 +543,3 @@ def prepare(
         to_loaded=invert(to_prepared),
         loaded_size=loaded,
     )
-
-
-# -- content ---------------------------------------------------------------------------------
-
-# Marks this many analysis pixels high or more are text (or at least not dust); smaller
-# ones are specks. An A4 page's 6-point text is still about 5 pixels high at 1200 pixels.
-_MIN_MARK_PX = 4
-_MIN_MARK_AREA = 8
-# Paper is about 255 once evened out: marks are what Otsu's threshold finds darker,
-# and never anything lighter than this (JPEG noise on a blank page).
-_MARK_LEVEL = 235
-# The content box is grown by this share of the page's longer side (and a few pixels)...
-_CONTENT_MARGIN = 0.02
-# ... and used only when it leaves out this much of the page at least.
-_MAX_CONTENT_SHARE = 0.6
-
-
-def content_box(image: Image.Image) -> tuple[int, int, int, int] | None:
-    """The part of ``image`` holding its marks, with a margin, as ``(x0, y0, x1, y1)``;
-    ``None`` when that is most of the image (or it holds none).
-
-    A small receipt on a large flatbed scan is mostly empty paper: reading only the
-    part with marks costs a fraction of the time, and lets an engine that works at a
-    bounded resolution spend it on the text. Specks of dust do not count.
-    """
-    gray = image if image.mode == "L" else image.convert("L")
-    factor = max(1, math.ceil(max(gray.size) / _ANALYSIS_SIDE))
-    small = gray.reduce(factor) if factor > 1 else gray
-    evened = cv2.medianBlur(_even_background(np.asarray(small)), 3)
-    threshold, _ = cv2.threshold(evened, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    marks = (evened < min(threshold, _MARK_LEVEL)).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(marks, connectivity=8)
-    keep = (stats[1:, cv2.CC_STAT_HEIGHT] >= _MIN_MARK_PX) & (
-        stats[1:, cv2.CC_STAT_AREA] >= _MIN_MARK_AREA
-    )
-    if count <= 1 or not keep.any():
-        return None
-    kept = stats[1:][keep]
-    x0 = int(kept[:, cv2.CC_STAT_LEFT].min())
-    y0 = int(kept[:, cv2.CC_STAT_TOP].min())
-    x1 = int((kept[:, cv2.CC_STAT_LEFT] + kept[:, cv2.CC_STAT_WIDTH]).max())
-    y1 = int((kept[:, cv2.CC_STAT_TOP] + kept[:, cv2.CC_STAT_HEIGHT]).max())
-    margin = _CONTENT_MARGIN * max(small.size) + 4
-    width, height = gray.size
-    scale = width / small.width
-    box = (
-        max(0, math.floor((x0 - margin) * scale)),
-        max(0, math.floor((y0 - margin) * scale)),
-        min(width, math.ceil((x1 + margin) * scale)),
-        min(height, math.ceil((y1 + margin) * scale)),
-    )
-    if (box[2] - box[0]) * (box[3] - box[1]) > _MAX_CONTENT_SHARE * width * height:
-        return None
-    return box
