@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from untxt.config import Settings
@@ -50,6 +51,8 @@ _FALLBACK_RANK = 5.0
 _FULL_WIDTH_LANGUAGES = frozenset({"chi_sim", "chi_tra", "jpn"})
 
 _MAX_SIDE = 2000
+# Detection enlarges an image until its shorter side is this long (rapidocr's default).
+_DET_MIN_SIDE = 736
 
 # rapidocr's settings that untxt chooses (see bench/accuracy.py for what they gain).
 _SETTINGS: dict[str, Any] = {
@@ -173,7 +176,7 @@ class PpOcrEngine(OcrEngine):
         region = image.crop(content) if content else image
         try:
             # rapidocr takes OpenCV's channel order.
-            pixels = np.ascontiguousarray(np.asarray(region)[:, :, ::-1])
+            pixels = _on_canvas(np.ascontiguousarray(np.asarray(region)[:, :, ::-1]))
             result = ocr(pixels, return_word_box=True)
         except Exception as exc:  # onnxruntime and rapidocr raise their own kinds
             raise EngineError(
@@ -218,6 +221,24 @@ class PpOcrEngine(OcrEngine):
             if words:
                 boxes.append(TextBox(words=words, slope=_slope(quad)))
         return boxes
+
+
+def _on_canvas(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """A small image placed top left on a canvas of its background, big enough for detection.
+
+    Detection would otherwise enlarge, say, a 360 x 70 label fivefold to make its shorter
+    side 736 px, and take about six times as long (measured: 1.59 against 0.26 CPU-s)
+    without reading better: preprocessing has already brought small text to a
+    readable size. Boxes keep their coordinates, since the image stays at the origin.
+    """
+    height, width = pixels.shape[:2]
+    if max(height, width) >= _DET_MIN_SIDE:
+        return pixels
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    canvas = np.empty((_DET_MIN_SIDE, _DET_MIN_SIDE, 3), dtype=np.uint8)
+    canvas[:] = np.median(border, axis=0).astype(np.uint8)
+    canvas[:height, :width] = pixels
+    return canvas
 
 
 def _shifted(box: TextBox, dx: int, dy: int) -> TextBox:
