@@ -94,6 +94,8 @@ def test_a_repeated_submit_is_answered_completed_with_the_same_results_and_no_oc
     assert response.headers["location"] == f"/v1/jobs/{job['id']}"
     assert job["id"] != first
     assert (job["status"], job["pages_done"], job["attempts"]) == ("completed", 1, 0)
+    assert job["from_cache"] is True
+    assert api.get(f"/v1/jobs/{first}").json()["from_cache"] is False
     assert job["progress"] == 1 and job["links"]["result"] == f"/v1/jobs/{job['id']}/result"
     # Nothing was queued, and so nothing runs.
     assert _tasks(api, job["id"]) == 0
@@ -123,6 +125,7 @@ def test_no_cache_runs_ocr_again(api: TestClient, ocr: Worker) -> None:
     assert job["status"] == "queued"
     assert _tasks(api, job["id"]) == 1
     assert drain(ocr) == 1
+    assert api.get(f"/v1/jobs/{job['id']}").json()["from_cache"] is False
     assert _result(api, job["id"]) == _result(api, first)
 
 

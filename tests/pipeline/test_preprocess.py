@@ -147,6 +147,32 @@ def test_a_turned_page_is_turned_upright_and_its_boxes_stay_on_the_loaded_page(
     _assert_boxes_on_ink(page, image)
 
 
+LABEL = ["Invoice 2291 from Acme", "Total due 118.40 euros", "Paid by card on Monday"]
+
+
+@pytest.mark.parametrize("turned", [90, 180, 270])
+def test_a_turned_label_too_short_for_osd_is_turned_upright(
+    tesseract: OcrEngine, turned: int
+) -> None:
+    """Three small lines give OSD too little to be sure of; their ascent is plain."""
+    image = samples.text_image(LABEL, size=20).rotate(turned, expand=True)
+
+    page = _read(image, tesseract)
+
+    assert page.preprocessing.rotation == turned
+    assert _words(page) == " ".join(LABEL)
+
+
+@pytest.mark.parametrize("line", ["CACHED RESULT 8812", "Hello world", "Total 12.00"])
+def test_a_single_upright_line_is_never_turned(line: str) -> None:
+    """One line's letters make columns as sharp as its row; its shape says it runs across."""
+    image = samples.text_image([line], size=28)
+
+    prepared = prepare(image, Preprocess(), upscale=True, max_pixels=PLENTY)
+
+    assert prepared.preprocessing.rotation == 0
+
+
 def test_a_turned_page_is_left_turned_with_orientation_off(tesseract: OcrEngine) -> None:
     image = samples.text_image(PARAGRAPH, size=28).rotate(180)
 

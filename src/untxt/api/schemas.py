@@ -60,6 +60,10 @@ class JobOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     batch_id: str | None = Field(description="The batch the job was submitted in, if any.")
+    from_cache: bool = Field(
+        description="Whether the job was answered from an earlier job's results (the "
+        "result cache) rather than by running OCR."
+    )
     links: dict[str, str]
 
     @classmethod
@@ -84,6 +88,8 @@ class JobOut(BaseModel):
             started_at=row.started_at,
             finished_at=row.finished_at,
             batch_id=row.batch_id,
+            # A job that ran took at least one try; one answered from the cache took none.
+            from_cache=row.status == "completed" and row.attempts == 0,
             links=links,
         )
 

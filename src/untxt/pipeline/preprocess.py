@@ -73,6 +73,17 @@ _DOWNRIGHT_ASCENT = 0.8
 _OSD_LINE_PX = 22
 _MAX_OSD_ZOOM = 3.0
 _MIN_OSD_CONFIDENCE = 5.0
+# OSD is unsure of short texts (a label of up to _FEW_LINES lines). For those, a turn is
+# taken without it when the lines run plainly one way (their bands of ink at least
+# _SURE_ELONGATION times as long as thick, and that many times more so than the other
+# way; the letters of a single line make sharp columns too, so sharpness alone cannot
+# tell) and their ascent is plain: reaching up _SURE_ASCENT times more than down once
+# turned, and down as plainly the other way. Not for pages: on receipts the ascent
+# misleads (digits, capitals and rules), and OSD is sure of most pages anyway.
+_FEW_LINES = 5
+_SURE_ELONGATION = 3.0
+_SURE_ASCENT = 3.0
+_MIN_BAND_POINTS = 5
 
 # Upscale: lines lower than _SMALL_LINE_PX pixels (as _line_height measures them, about
 # the height of capitals) are enlarged towards _TARGET_LINE_PX, in steps of a half, at
@@ -445,11 +456,49 @@ def _orientation(
         return 0
     lines = rows if across else columns
     turn = _osd(gray, _line_height(ink if across else ink.turned(90), lines.angle), tessdata)
-    if turn == 0 or across != (turn == 180):
+    if turn == 0:
+        return _turn_by_shape(ink, rows, columns, across=across)
+    if across != (turn == 180):
         return 0
     if _ascent(ink.turned(turn), lines.angle) < _DOWNRIGHT_ASCENT:
         return 0
     return turn
+
+
+def _elongation(ink: _Ink, angle: float) -> float:
+    """Median length over thickness of the bands of ink that run across at ``angle``."""
+    rad = math.radians(angle)
+    rows = np.floor(ink.ys * math.cos(rad) - ink.xs * math.sin(rad)).astype(np.int64)
+    rows -= rows.min()
+    along = ink.xs * math.cos(rad) + ink.ys * math.sin(rad)
+    ratios = []
+    for start, end in _bands(np.bincount(rows), 0.05):
+        band = along[(rows >= start) & (rows < end)]
+        if len(band) >= _MIN_BAND_POINTS:
+            length = float(np.percentile(band, 99) - np.percentile(band, 1))
+            ratios.append(length / (end - start))
+    return float(np.median(ratios)) if ratios else 0.0
+
+
+def _turn_by_shape(ink: _Ink, rows: _Lines, columns: _Lines, *, across: bool) -> int:
+    """A turn for a text too short for OSD (see _FEW_LINES); 0 unless plain.
+
+    The lines must run the same way by their sharpness (``across``) and by their shape.
+    """
+    lines, frame = (rows, ink) if across else (columns, ink.turned(90))
+    if len(_bands(_profile(frame, lines.angle), 0.05)) > _FEW_LINES:
+        return 0
+    along = _elongation(frame, lines.angle)
+    other = _elongation(ink.turned(90) if across else ink, (columns if across else rows).angle)
+    if along < _SURE_ELONGATION or along < _SURE_ELONGATION * other:
+        return 0
+    for turn in (180,) if across else (90, 270):
+        if (
+            _ascent(ink.turned(turn), lines.angle) >= _SURE_ASCENT
+            and _ascent(ink.turned((turn + 180) % 360), lines.angle) <= 1 / _SURE_ASCENT
+        ):
+            return turn
+    return 0
 
 
 # -- the steps ------------------------------------------------------------------------------
