@@ -31,6 +31,7 @@ bench: system-deps venv
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/vs_ocrmypdf.py
+	$(BIN)/python bench/events.py
 
 # Installs only what is missing, so a second run costs a few dpkg queries.
 system-deps:

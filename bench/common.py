@@ -15,17 +15,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from PIL import Image, ImageDraw, ImageFont
 from rich.console import Console
 from rich.table import Table
 
 RESULTS = Path(__file__).parent / "results"
+PG_URL = os.environ.get("UNTXT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 UNTXT = str(Path(sys.executable).with_name("untxt"))
 WORDS = (
     "invoice total amount paid receipt number customer order service date account balance",
@@ -165,6 +168,22 @@ def free_port() -> int:
 
 
 @contextmanager
+def database(backend: str) -> Iterator[str]:
+    """A fresh database of ``backend``: a SQLite file, or a PostgreSQL schema."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="untxt-bench-db-") as folder:
+            yield f"sqlite:///{folder}/untxt.db"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@contextmanager
 def running_server(workers: int | None = None, **env: str) -> Iterator[str]:
     """Start ``untxt serve`` on a fresh data dir and a free port; yield its base URL."""
     data_dir = Path(tempfile.mkdtemp(prefix="untxt-bench-"))
@@ -172,7 +191,14 @@ def running_server(workers: int | None = None, **env: str) -> Iterator[str]:
     args = [UNTXT, "serve", "--port", str(port), "--data-dir", str(data_dir)]
     if workers is not None:
         args += ["--workers", str(workers)]
-    environment = {**os.environ, "UNTXT_LOG_LEVEL": "warning", **env}
+    # Benchmarks measure the service flat out: one client here stands for many.
+    environment = {
+        **os.environ,
+        "UNTXT_LOG_LEVEL": "warning",
+        "UNTXT_RATE_LIMIT_SUBMIT": "off",
+        "UNTXT_RATE_LIMIT_READ": "off",
+        **env,
+    }
     process = subprocess.Popen(args, env=environment, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

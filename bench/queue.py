@@ -29,16 +29,11 @@ if sys.path and os.path.abspath(sys.path[0]) == _HERE:
 import argparse  # noqa: E402
 import multiprocessing  # noqa: E402
 import statistics  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
 from typing import Any  # noqa: E402
 
-import psycopg  # noqa: E402
-
-from common import percentile, report  # noqa: E402
+from common import database, percentile, report  # noqa: E402
 from untxt.db import Database, upgrade  # noqa: E402
 from untxt.db.documents import add_document  # noqa: E402
 from untxt.db.models import DocumentRow  # noqa: E402
@@ -47,25 +42,8 @@ from untxt.options import JobOptions  # noqa: E402
 from untxt.queue import claim, complete_only_page, enqueue_job  # noqa: E402
 from untxt.queue.notify import Notifier, PostgresNotifier, SemaphoreNotifier  # noqa: E402
 
-PG_URL = os.environ.get("UNTXT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 TTL = 30.0
 CTX = multiprocessing.get_context("spawn")
-
-
-@contextmanager
-def database(backend: str) -> Iterator[str]:
-    """A fresh database of ``backend``: a SQLite file, or a PostgreSQL schema."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="untxt-queue-") as folder:
-            yield f"sqlite:///{folder}/untxt.db"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-        finally:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def make_document(db: Database) -> DocumentRow:

@@ -31,6 +31,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "retry_base": 0.01,
         "retry_cap": 0.05,
         "worker_nice": 0,
+        # Tests submit quickly from one client; tests of the limits set small ones.
+        "rate_limit_submit": "100000/minute",
+        "rate_limit_read": "100000/minute",
     }
     values.update(overrides)
     return Settings.model_validate(values)

@@ -186,3 +186,43 @@ def join_pdfs(*documents: bytes) -> bytes:
     buffer = io.BytesIO()
     joined.save(buffer)
     return buffer.getvalue()
+
+
+def pixel_bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A PNG of a few dozen bytes whose header claims ``width`` x ``height`` pixels."""
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
+
+
+def empty_pages_pdf(count: int, *, size_pt: int = 612) -> bytes:
+    """A PDF of ``count`` blank pages, each ``size_pt`` points square."""
+    kids = b" ".join(b"%d 0 R" % (i + 3) for i in range(count))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % (size_pt, size_pt)
+    return raw_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, count),
+            *[page] * count,
+        ]
+    )
+
+
+def zip_archive() -> bytes:
+    """A small ZIP file."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "not a document untxt reads\n" * 20)
+    return buffer.getvalue()

@@ -9,13 +9,33 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from untxt import __version__
-from untxt.api.deps import AppState
+from untxt.api.deps import AppState, install_auth_handlers
+from untxt.api.hygiene import install_hygiene
 from untxt.api.limits import BodySizeLimit
+from untxt.api.openapi import install_problem_docs
 from untxt.api.problems import install_problem_handlers
-from untxt.api.routers import batches, compare, documents, jobs, system
+from untxt.api.routers import (
+    admin,
+    audit,
+    auth,
+    batches,
+    compare,
+    documents,
+    events,
+    jobs,
+    keys,
+    system,
+    users,
+    webhooks,
+    ws,
+)
+from untxt.auth import Accounts
+from untxt.auth.ratelimit import RateLimiter, RateLimitMiddleware
 from untxt.config import Settings, load_settings
 from untxt.db import Database, upgrade
 from untxt.engines import EngineRegistry
+from untxt.events.deliverer import Deliverer
+from untxt.events.fanout import EventHub
 from untxt.queue.notify import Notifier, PollingNotifier
 from untxt.storage import BlobStore, open_storage
 
@@ -30,20 +50,30 @@ def create_app(
 ) -> FastAPI:
     """Build the API. Anything not given is created from ``settings``."""
     settings = settings or load_settings()
+    db = db or Database(settings.database_url)
     state = AppState(
         settings=settings,
-        db=db or Database(settings.database_url),
+        db=db,
         storage=storage or open_storage(settings.storage_url, settings),
         engines=engines or EngineRegistry(settings),
         notifier=notifier or PollingNotifier(),
+        accounts=Accounts.from_settings(db, settings),
     )
+    hub = EventHub(db, poll_interval=settings.event_poll_interval)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # `untxt serve` has migrated already; this covers any other ASGI server
         # (uvicorn --factory untxt.app:create_app), at the cost of one query.
         await run_in_threadpool(upgrade, state.db)
+        deliverer = Deliverer(settings, state.db) if settings.webhook_delivery else None
+        if deliverer is not None:
+            deliverer.start()
+        app.state.deliverer = deliverer
         yield
+        if deliverer is not None:
+            await run_in_threadpool(deliverer.stop)
+        await hub.aclose()
         state.db.dispose()
 
     app = FastAPI(
@@ -53,8 +83,19 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.untxt = state
+    app.state.event_hub = hub
     install_problem_handlers(app)
+    install_auth_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(RateLimitMiddleware, limiter=RateLimiter.from_settings(settings))
     for module in (documents, jobs, batches, compare, system):
         app.include_router(module.router)
+    for module in (auth, keys, users, audit, admin):
+        app.include_router(module.router)
+    for module in (events, ws):
+        app.include_router(module.router)
+    app.include_router(webhooks.router)
+    # Last, so that it wraps every other middleware's answers too.
+    install_hygiene(app, settings)
+    install_problem_docs(app)
     return app

@@ -25,6 +25,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(help="User accounts (on the server's database).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+keys_app = typer.Typer(help="API keys (on the server's database).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True)
 
 DataDirOpt = Annotated[
@@ -34,6 +38,14 @@ ServerOpt = Annotated[
     str, typer.Option("--server", envvar="UNTXT_SERVER", help="Base URL of an untxt server.")
 ]
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+KeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="UNTXT_API_KEY",
+        help="API key, needed once the server has users (untxt keys create).",
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -83,6 +95,7 @@ def serve(
     settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers)
     db = Database(settings.database_url)
     upgrade(db)
+    _check_accounts(db, settings)
     pool = WorkerPool(settings, settings.workers) if settings.workers else None
     if pool:
         pool.start()
@@ -93,8 +106,15 @@ def serve(
                 api, host=settings.host, port=settings.port, log_level=settings.log_level
             )
         )
+        hub = api.state.event_hub
+
+        def stop(sig: int, frame: Any) -> None:
+            # Event streams never end by themselves, and the server waits for them.
+            hub.shutdown()
+            server.handle_exit(sig, frame)
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, server.handle_exit)
+            signal.signal(sig, stop)
         err.print(
             f"untxt serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})"
         )
@@ -278,40 +298,96 @@ def _output_paths(files: list[Path], output: Path | None, extension: str) -> lis
     return [output / f"{path.stem}.{extension}" for path in files]
 
 
-def _client(server: str) -> Any:
+def _client(server: str, api_key: str | None) -> Any:
     from untxt.client import Client
 
-    return Client(server)
+    return Client(server, api_key=api_key)
 
 
 @app.command()
 def submit(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     server: ServerOpt = DEFAULT_SERVER,
+    api_key: KeyOpt = None,
     lang: Annotated[list[str] | None, typer.Option("--lang", "-l")] = None,
     priority: Annotated[int | None, typer.Option(min=0, max=10)] = None,
-    wait: Annotated[bool, typer.Option(help="Wait until the job finishes.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(help="Follow the job to its end and print its result instead of the job."),
+    ] = False,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="With --wait: text, markdown, json, hocr, alto, html or pdf."
+        ),
+    ] = "text",
+    timeout: Annotated[
+        float, typer.Option(min=1, help="With --wait: seconds to wait at most.")
+    ] = 3600.0,
 ) -> None:
-    """Upload a file to a server for OCR; prints the job as JSON."""
+    """Upload a file to a server for OCR; prints the job as JSON, or with --wait its result.
+
+    With --wait a progress bar follows the job's pages on stderr; a job that fails
+    or is cancelled exits with status 1 and its reason on stderr.
+    """
     options: dict[str, Any] = {}
     if lang:
         options["languages"] = lang
     if priority is not None:
         options["priority"] = priority
-    with _client(server) as client:
+    with _client(server, api_key) as client:
         try:
             job = client.submit(file, options)
-            if wait:
-                job = client.wait(job["id"])
+            if not wait:
+                typer.echo(json.dumps(job, indent=2))
+                return
+            job = _follow(client, job, file.name, timeout)
+            if job["status"] != "completed":
+                reason = job.get("error") or job["status"]
+                raise _fail(f"job {job['id']} {job['status']}: {reason}")
+            body = client.result(job["id"], format)
         except (UntxtError, OSError) as exc:
             raise _fail(str(exc)) from None
-    typer.echo(json.dumps(job, indent=2))
+    err.print(f"untxt: job {job['id']} completed", highlight=False)
+    from untxt.formats import FORMATS
+
+    known = FORMATS.get(format)
+    if known is not None and not known.binary and body and not body.endswith(b"\n"):
+        body += b"\n"
+    sys.stdout.buffer.write(body)
+    sys.stdout.flush()
+
+
+def _follow(client: Any, job: dict[str, Any], name: str, timeout: float) -> dict[str, Any]:
+    """Wait for ``job`` to end, its pages shown on a progress bar; returns the final job."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task(f"{name} queued", total=None)
+
+        def show(event: dict[str, Any]) -> None:
+            data = event["data"]
+            pages = data.get("progress") or {}
+            progress.update(
+                bar,
+                description=f"{name} {data.get('status', '')}",
+                total=pages.get("pages_total") or None,
+                completed=pages.get("pages_done", 0),
+            )
+
+        final: dict[str, Any] = client.wait(job["id"], timeout=timeout, on_event=show)
+        return final
 
 
 @app.command()
-def status(job_id: str, server: ServerOpt = DEFAULT_SERVER) -> None:
+def status(job_id: str, server: ServerOpt = DEFAULT_SERVER, api_key: KeyOpt = None) -> None:
     """Print a job's status as JSON."""
-    with _client(server) as client:
+    with _client(server, api_key) as client:
         try:
             typer.echo(json.dumps(client.job(job_id), indent=2))
         except (UntxtError, OSError) as exc:
@@ -323,10 +399,11 @@ def result(
     job_id: str,
     format: Annotated[str, typer.Option("--format", "-f")] = "text",
     server: ServerOpt = DEFAULT_SERVER,
+    api_key: KeyOpt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Fetch a completed job's result."""
-    with _client(server) as client:
+    with _client(server, api_key) as client:
         try:
             body = client.result(job_id, format)
         except (UntxtError, OSError) as exc:
@@ -464,6 +541,160 @@ def compare(
     for name, r in readings.items():
         out.rule(name)
         out.print(r["text"], markup=False, highlight=False)
+
+
+def _check_accounts(db: Any, settings: Settings) -> None:
+    """Refuse to serve everyone without a login; say how single-user mode ends."""
+    from untxt.auth.accounts import is_loopback
+    from untxt.auth.users import any_users
+
+    with db.read() as session:
+        if any_users(session):
+            return
+    first_admin = (
+        "create the first admin and a key for it with\n"
+        "  untxt users create you@example.com --admin\n"
+        "  untxt keys create you@example.com\n"
+        "(with the same --data-dir / UNTXT_DATA_DIR / UNTXT_DATABASE_URL as serve)"
+    )
+    if not is_loopback(settings.host):
+        raise _fail(
+            f"no user exists, so every request would be let in without a login, and "
+            f"{settings.host} is reachable from other machines; {first_admin}, "
+            "or listen on 127.0.0.1"
+        )
+    err.print(
+        "untxt: single-user mode: no accounts exist, so requests from this machine need "
+        f"no login. To require API keys, {first_admin}",
+        highlight=False,
+    )
+
+
+@contextmanager
+def _accounts_session(data_dir: Path | None, *, write: bool = True) -> Iterator[Any]:
+    """A session on the database ``serve`` would use, migrated as ``serve`` would; an
+    error of untxt's ends the command with its message."""
+    from untxt.db import Database, upgrade
+
+    db = Database(_settings(data_dir=data_dir).database_url)
+    try:
+        upgrade(db)
+        with db.write() if write else db.read() as session:
+            yield session
+    except UntxtError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        db.dispose()
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address (their login).")],
+    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
+    password: Annotated[
+        bool,
+        typer.Option(
+            "--password",
+            help="Prompt for a password, for logging in from a browser "
+            "(without one the user signs in with API keys only).",
+        ),
+    ] = False,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create a user; prints its id. The first user ends single-user mode."""
+    from untxt.auth import audit, create_user
+
+    secret = (
+        typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    )
+    with _accounts_session(data_dir) as session:
+        user = create_user(session, email=email, role="admin" if admin else "user", password=secret)
+        audit.record(
+            session,
+            action="user.create",
+            actor="cli",
+            target=user.id,
+            detail={"email": user.email, "role": user.role},
+        )
+    err.print(f"created {user.role} {user.email}", highlight=False)
+    typer.echo(user.id)
+
+
+@users_app.command("list")
+def users_list(data_dir: DataDirOpt = None) -> None:
+    """List users: id, role and e-mail address, one a line."""
+    from untxt.auth.users import list_users
+
+    with _accounts_session(data_dir, write=False) as session:
+        rows = list_users(session, limit=1_000_000)
+    for row in rows:
+        typer.echo(f"{row.id}\t{row.role}\t{row.email}")
+
+
+@keys_app.command("create")
+def keys_create(
+    email: Annotated[str, typer.Argument(help="E-mail address of the key's user.")],
+    name: Annotated[str | None, typer.Option("--name", help="A name to recognise it by.")] = None,
+    expires_in: Annotated[
+        str | None,
+        typer.Option("--expires-in", help="Lifetime, e.g. 90d or 12h (default: no expiry)."),
+    ] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an API key and print it on stdout; it is shown this once only."""
+    from untxt.auth import audit, create_api_key
+    from untxt.auth.users import find_user_by_email
+    from untxt.config import parse_duration
+    from untxt.db.types import utcnow
+
+    now = utcnow()
+    expires_at = None
+    if expires_in is not None:
+        try:
+            lifetime = parse_duration(expires_in)
+        except ValueError as exc:
+            raise _fail(f"--expires-in: {exc}") from None
+        expires_at = now + lifetime if lifetime else None
+    with _accounts_session(data_dir) as session:
+        user = find_user_by_email(session, email=email)
+        if user is None:
+            raise _fail(f"no user {email}; create it with `untxt users create {email}`")
+        row, raw = create_api_key(
+            session, user_id=user.id, name=name, expires_at=expires_at, now=now
+        )
+        audit.record(
+            session,
+            action="api_key.create",
+            actor="cli",
+            actor_email=user.email,
+            target=row.id,
+            detail={"name": row.name, "prefix": row.prefix},
+            now=now,
+        )
+    err.print(f"API key {row.id} ({row.name}) for {user.email}; store it now", highlight=False)
+    typer.echo(raw)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke an API key at once."""
+    from untxt.auth import audit
+    from untxt.auth.keys import revoke_api_key
+    from untxt.db.types import utcnow
+
+    with _accounts_session(data_dir) as session:
+        row = revoke_api_key(session, key_id=key_id, user_id=None, now=utcnow())
+        audit.record(
+            session,
+            action="api_key.revoke",
+            actor="cli",
+            target=row.id,
+            detail={"user_id": row.user_id, "name": row.name},
+        )
+    err.print(f"revoked {row.id} ({row.name})", highlight=False)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +44,25 @@ def parse_duration(text: str) -> timedelta | None:
         return timedelta(**{_UNITS[unit]: int(number)})
     except OverflowError:
         raise ValueError(f"duration {text!r} is too long") from None
+
+
+def parse_retry_schedule(text: str) -> list[float]:
+    """Parse comma-separated positive seconds (``5,30,120``); empty means no retries."""
+    delays = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        try:
+            delay = float(item)
+        except ValueError:
+            delay = -1.0
+        if not 0 < delay <= 7 * 86400:
+            raise ValueError(
+                f"invalid retry delay {item.strip()!r}: use seconds between 0 and one week, "
+                "comma-separated (5,30,120)"
+            )
+        delays.append(delay)
+    return delays
 
 
 class Settings(BaseSettings):
@@ -125,12 +144,133 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_json: bool = Field(False, description="Log one JSON object per line instead of text.")
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs browser sessions; default: one generated at first use "
+        "and kept in the database, so restarts and every node agree.",
+    )
+    session_ttl: float = Field(
+        8 * 3600.0, gt=0, description="Seconds a browser session lasts after login."
+    )
+    # Abuse resistance: rate limits, quotas, the job time limit, cross-origin access.
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (redis://host:6379/0) where rate limits are counted, so that "
+        "every API node shares them; default: in memory, per process.",
+    )
+    rate_limit_submit: str = Field(
+        "60/minute",
+        description="Submits (POSTs that create documents or jobs) per credential and per "
+        "client address, in `limits` notation (10/second, 1000 per hour); off for none.",
+    )
+    rate_limit_read: str = Field(
+        "600/minute",
+        description="Other /v1 requests per credential and per client address; off for none.",
+    )
+    quota_queued_jobs: int = Field(
+        1000, ge=0, description="Most unfinished (queued or processing) jobs per owner; 0: none."
+    )
+    quota_stored_bytes: int = Field(
+        10 * 1024**3, ge=0, description="Most bytes of documents stored per owner; 0: no limit."
+    )
+    job_timeout: float = Field(
+        600.0,
+        ge=0,
+        description="Seconds a job may run per page, from its first page's start, before it "
+        "fails; 0: no limit.",
+    )
+    cors_origins: str = Field(
+        "",
+        description="Origins allowed to call the API from a browser, comma-separated "
+        "(https://app.example.com), or *; empty: none.",
+    )
+    # Events pushed to clients: Server-Sent Events and WebSocket.
+    event_heartbeat: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds between keep-alives on an idle event stream (an SSE comment, "
+        'a WebSocket {"type": "ping"}), so proxies keep the connection open.',
+    )
+    event_poll_interval: float = Field(
+        0.05,
+        gt=0,
+        description="Seconds between looks for new events while clients are subscribed "
+        "(SQLite; on PostgreSQL, LISTEN wakes streams and this is the pace after it fails).",
+    )
+    # Webhooks: delivery of events to subscribers' URLs (see docs/events.md).
+    webhook_delivery: bool = Field(
+        True,
+        description="Run the webhook delivery loop in API processes. Every node may: each "
+        "delivery is leased to one.",
+    )
+    webhook_retry_schedule: str = Field(
+        "5,30,120,600,1800,3600,7200,14400,28800,43200",
+        description="Seconds to wait before each retry of a failed delivery, comma-separated "
+        "(each drawn within +-20% of it); a delivery fails for good after the last.",
+    )
+    webhook_timeout: float = Field(
+        10.0, gt=0, description="Seconds a webhook endpoint has to answer one delivery."
+    )
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Hosts and addresses webhooks may call although they are private, "
+        "loopback or otherwise not public, comma-separated (127.0.0.1,localhost).",
+    )
+    webhook_concurrency: int = Field(
+        8, ge=1, le=256, description="Deliveries each node sends at the same time."
+    )
+    webhook_lease: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a node holds a delivery it claimed; after that (the node died) "
+        "another node sends it. Longer than webhook_timeout.",
+    )
+    webhook_poll_interval: float = Field(
+        0.05,
+        gt=0,
+        description="Seconds between looks for due deliveries when no commit woke the "
+        "delivery loop (it is woken at once in the committing process and, on PostgreSQL, "
+        "by NOTIFY).",
+    )
+
+    @field_validator("rate_limit_submit", "rate_limit_read")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from untxt.auth.ratelimit import parse_rate  # settings load first
+
+        parse_rate(value)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        from untxt.auth.ratelimit import limits_redis_uri  # settings load first
+
+        if value:
+            limits_redis_uri(value)
+        return value
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """:attr:`cors_origins` as a list."""
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @field_validator("retention")
     @classmethod
     def _check_retention(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _check_webhook_retry_schedule(cls, value: str) -> str:
+        parse_retry_schedule(value)
+        return value
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        """:attr:`webhook_retry_schedule` as seconds."""
+        return parse_retry_schedule(self.webhook_retry_schedule)
 
     @property
     def retention_period(self) -> timedelta | None:

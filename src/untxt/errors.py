@@ -8,7 +8,8 @@
     │   ├── UnsupportedInputError   not a format untxt reads (HTTP 415)
     │   ├── CorruptInputError       a known format, but damaged or truncated
     │   ├── EncryptedInputError     a PDF that needs a password
-    │   └── InputTooLargeError      too many pages or pixels (HTTP 413)
+    │   └── InputTooLargeError      too many bytes or pages (HTTP 413)
+    │       └── ImageTooLargeError      a page image of too many pixels (HTTP 422)
     ├── InvalidOptionsError     job options that are not valid (HTTP 422)
     ├── BatchTooLargeError      more documents in one batch than allowed (HTTP 413)
     ├── InvalidIdempotencyKeyError  not 1-255 printable ASCII characters (HTTP 400)
@@ -17,6 +18,10 @@
     │   └── EngineUnavailableError  not installed, or lacks a requested language (never retried)
     ├── NotFoundError           no such document / job / result (HTTP 404)
     ├── ConflictError           the request contradicts the resource's state (HTTP 409)
+    ├── QuotaExceededError      an owner's quota is used up
+    │   ├── QueuedJobsQuotaError    too many unfinished jobs (HTTP 429)
+    │   └── StorageQuotaError       too many stored bytes (HTTP 413)
+    ├── JobTimeoutError         a job ran past UNTXT_JOB_TIMEOUT (never retried)
     └── NotReadyError           a dependency (database, storage) is down (HTTP 503)
 
 ``permanent`` tells the worker whether a retry could ever succeed; ``extra`` holds
@@ -87,6 +92,17 @@ class InputTooLargeError(InputError):
     title = "Document too large"
 
 
+class ImageTooLargeError(InputTooLargeError):
+    """A page image claims more pixels than allowed (a decompression bomb, say).
+
+    422, not 413: the request body was small; what it holds cannot be processed.
+    """
+
+    status = 422
+    problem = "image-too-large"
+    title = "Image too large"
+
+
 class InvalidOptionsError(UntxtError):
     """Job options that are not valid: an unknown key, a value out of range, bad JSON."""
 
@@ -153,6 +169,38 @@ class ConflictError(UntxtError):
     status = 409
     problem = "conflict"
     title = "Conflict"
+
+
+class QuotaExceededError(UntxtError):
+    """The caller has used up a quota; nothing was created."""
+
+    status = 429
+    problem = "quota-exceeded"
+    title = "Quota exceeded"
+    permanent = True
+
+
+class QueuedJobsQuotaError(QuotaExceededError):
+    """More unfinished jobs than ``UNTXT_QUOTA_QUEUED_JOBS`` would be queued."""
+
+    problem = "queued-jobs-quota"
+    title = "Too many unfinished jobs"
+
+
+class StorageQuotaError(QuotaExceededError):
+    """The owner's documents would take more than ``UNTXT_QUOTA_STORED_BYTES``."""
+
+    status = 413
+    problem = "storage-quota"
+    title = "Storage quota exceeded"
+
+
+class JobTimeoutError(UntxtError):
+    """A job ran longer than its time limit; running it again would not finish it sooner."""
+
+    problem = "job-timeout"
+    title = "Job timed out"
+    permanent = True
 
 
 class NotReadyError(UntxtError):

@@ -8,6 +8,23 @@ import sys
 import structlog
 
 
+class _StderrLogger:
+    """Writes each line to ``sys.stderr`` as it is at that moment.
+
+    Not the stream of the moment logging was configured: whoever swapped it since (a
+    test runner capturing a command's output, say) may have closed that one.
+    """
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+def _stderr_logger(*_: object) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(level: str = "info", *, json: bool = False) -> None:
     """Route structlog and stdlib logging to stderr at ``level``."""
     processors: list[structlog.typing.Processor] = [
@@ -21,7 +38,7 @@ def configure_logging(level: str = "info", *, json: bool = False) -> None:
     structlog.configure(
         processors=[*processors, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(

@@ -6,10 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from untxt.events.ssrf import UnsafeWebhookURLError, split_url
+
 Mode = Literal["document", "handwritten", "general", "figure"]
 Resolution = Literal["tiny", "small", "base", "large", "gundam"]
 FormatName = Literal["json", "text", "markdown", "hocr", "alto", "html", "pdf"]
 PdfMode = Literal["auto", "force", "skip_text"]
+EventType = Literal[
+    "job.queued", "job.processing", "job.progress", "job.completed", "job.failed", "job.cancelled"
+]
 
 ALL_FORMATS: tuple[FormatName, ...] = ("json", "text", "markdown", "hocr", "alto", "html", "pdf")
 #: Stored when a job names no outputs: all but the searchable PDF, which re-encodes
@@ -73,6 +78,12 @@ class JobOptions(BaseModel):
         description="Result formats to store.",
     )
     priority: int = Field(5, ge=0, le=10, description="0-10; higher runs first.")
+    webhook_url: str | None = Field(
+        None,
+        max_length=2048,
+        description="http(s) URL that receives this job's events as signed POSTs (see "
+        "docs/events.md); it must reach a public address.",
+    )
 
     @field_validator("languages")
     @classmethod
@@ -81,6 +92,16 @@ class JobOptions(BaseModel):
             if not code or not code.replace("_", "").isalnum() or len(code) > 32:
                 raise ValueError(f"not a language code: {code!r}")
         return list(dict.fromkeys(value))
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                split_url(value)  # the scheme and host; addresses are checked at submit
+            except UnsafeWebhookURLError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("outputs")
     @classmethod

@@ -29,6 +29,7 @@ from untxt.db.session import Database
 from untxt.db.types import utcnow
 from untxt.logs import get_logger
 from untxt.queue.idempotency import delete_expired_idempotency_keys
+from untxt.queue.outbox import delete_expired_events
 from untxt.queue.retention import (
     count_expired_jobs,
     count_unused_documents,
@@ -70,6 +71,7 @@ class CleanupReport:
     blob_bytes: int = 0
     batches: int = 0
     idempotency_keys: int = 0
+    events: int = 0
 
     def summary(self) -> str:
         """One line for people."""
@@ -95,8 +97,9 @@ def cleanup(
     """Delete jobs finished and documents created more than ``older_than`` before ``now``
     (documents only once no job refers to them), then the blobs no row refers to.
 
-    Batches whose jobs are all gone go too, and, given ``idempotency_ttl``, the
-    idempotency keys older than it.
+    Batches whose jobs are all gone go too, events recorded before the cutoff (with
+    their webhook deliveries, unless one is still pending), and, given
+    ``idempotency_ttl``, the idempotency keys older than it.
 
     ``stop`` is asked between batches: a cleanup stopped early has deleted only
     what it should, and the next one carries on from there.
@@ -114,6 +117,8 @@ def cleanup(
         # Jobs first: a document goes only once no job refers to it.
         report.jobs = _delete_rows(db, delete_expired_jobs, cutoff, batch_size, stop)
         report.documents = _delete_rows(db, delete_unused_documents, cutoff, batch_size, stop)
+        # Job events (with their webhook deliveries) are kept as long as jobs are.
+        report.events = _delete_rows(db, delete_expired_events, cutoff, batch_size, stop)
         with db.write() as session:
             report.batches = delete_empty_batches(session, cutoff=cutoff)
             if idempotency_ttl is not None:

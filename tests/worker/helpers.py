@@ -31,6 +31,9 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
             "UNTXT_RETRY_CAP": "0.05",
             "UNTXT_WORKER_NICE": "0",
             "UNTXT_LOG_LEVEL": "warning",
+            # The tests' processes submit far faster than one client may by default.
+            "UNTXT_RATE_LIMIT_SUBMIT": settings.rate_limit_submit,
+            "UNTXT_RATE_LIMIT_READ": settings.rate_limit_read,
         }
     )
     env.update(extra)

@@ -25,6 +25,7 @@ _SLUGS = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
+    429: "rate-limited",
     500: "internal",
 }
 
@@ -88,7 +89,9 @@ def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error", path=request.url.path, exc_info=exc)
-    return problem(500, "an unexpected error occurred; it has been logged")
+    request_id = getattr(request.state, "request_id", None)
+    extra = {"request_id": request_id} if request_id else {}
+    return problem(500, "an unexpected error occurred; it has been logged", **extra)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -13,6 +13,10 @@ from untxt.db.models import BatchRow, DocumentRow, JobRow
 from untxt.options import JobOptions
 
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
+#: The largest id a BIGINT column holds: a larger id or cursor is a 422 at the door,
+#: not an integer overflow inside a query.
+MAX_ROW_ID = 2**63 - 1
+
 T = TypeVar("T")
 R = TypeVar("R")
 

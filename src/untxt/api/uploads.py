@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from untxt.api.deps import AppState
+from untxt.auth.quotas import check_stored_bytes
 from untxt.db.documents import add_document
 from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
 from untxt.errors import InputTooLargeError, InvalidOptionsError
+from untxt.events.ssrf import check_url, parse_allowed_hosts
 from untxt.options import JobOptions
 from untxt.pipeline import inspect_input
 from untxt.storage.keys import document_blob_key
@@ -40,14 +42,22 @@ def parse_options(raw: str | None, state: AppState) -> JobOptions:
 
 def check_options(options: JobOptions, state: AppState) -> JobOptions:
     """Check that an engine can honour ``options``; the job records the engine chosen."""
+    if options.webhook_url is not None:
+        allowed = parse_allowed_hosts(state.settings.webhook_allowed_hosts)
+        check_url(options.webhook_url, allowed=allowed)
     engine = state.engines.resolve(options.engine, options.languages, options.mode)
     state.engines.get(engine).check(options.languages, options.mode)
     return options.model_copy(update={"engine": engine})
 
 
 def _filename(upload: UploadFile) -> str:
-    name = PurePath((upload.filename or "").replace("\\", "/")).name.strip()
-    return (name or "upload")[:_MAX_FILENAME]
+    """The upload's own name, as metadata only: no folders, no control characters
+    (PostgreSQL cannot store NUL), at most 255 characters."""
+    printable = "".join(c for c in upload.filename or "" if c.isprintable())
+    name = PurePath(printable.replace("\\", "/")).name.strip()
+    if name.strip(".") == "":
+        name = "upload"
+    return name[:_MAX_FILENAME]
 
 
 @dataclass(frozen=True)
@@ -61,11 +71,13 @@ class Upload:
     pages: int
 
 
-def receive_upload(upload: UploadFile, state: AppState) -> Upload:
-    """Read an upload within the size limit, check what it is, and store its bytes.
+def receive_upload(upload: UploadFile, state: AppState, *, owner: str, pending: int = 0) -> Upload:
+    """Read an upload within the size limit, check what it is and the owner's storage
+    quota (``pending``: bytes of this request not stored yet), and store its bytes.
 
     The blob lands before any row refers to it, and outside the database
-    transaction, whose write lock should be held for as short a time as possible.
+    transaction, whose write lock should be held for as short a time as possible;
+    so is the quota checked, at the cost of letting concurrent uploads pass it.
     """
     limit = state.settings.max_upload_bytes
     data = upload.file.read(limit + 1)
@@ -75,6 +87,10 @@ def receive_upload(upload: UploadFile, state: AppState) -> Upload:
         data, max_pages=state.settings.max_pages, max_pixels=state.settings.max_image_pixels
     )
     sha256 = hashlib.sha256(data).hexdigest()
+    with state.db.read() as session:
+        check_stored_bytes(
+            session, settings=state.settings, owner=owner, sha256=sha256, size=len(data) + pending
+        )
     # Written even when the same bytes are stored already: the fresh write time keeps
     # the retention sweep, which spares young blobs, from deleting it before our row
     # refers to it.

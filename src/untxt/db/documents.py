@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from untxt.db.models import DocumentRow, table_of
@@ -112,3 +112,13 @@ def list_documents(
 def delete_document(session: Session, *, owner: str, document_id: str, now: datetime) -> None:
     """Soft-delete: hide the document; its jobs and results stay readable."""
     get_document(session, owner=owner, document_id=document_id).deleted_at = now
+
+
+def stored_bytes(session: Session, *, owner: str, excluding_sha256: str | None = None) -> int:
+    """Total size of ``owner``'s live documents, leaving out the one with ``excluding_sha256``."""
+    query = select(func.coalesce(func.sum(DocumentRow.size), 0)).where(
+        DocumentRow.owner == owner, DocumentRow.deleted_at.is_(None)
+    )
+    if excluding_sha256 is not None:
+        query = query.where(DocumentRow.sha256 != excluding_sha256)
+    return int(session.scalar(query) or 0)

@@ -14,6 +14,7 @@ from PIL import Image, UnidentifiedImageError
 from untxt.errors import (
     CorruptInputError,
     EmptyInputError,
+    ImageTooLargeError,
     InputTooLargeError,
     UnsupportedInputError,
 )
@@ -30,8 +31,19 @@ IMAGE_FORMATS: dict[str, str] = {
     "WEBP": "image/webp",
 }
 SUPPORTED = "PDF, PNG, JPEG, TIFF, BMP, GIF or WebP"
-# PDF readers accept the header anywhere in the first KiB; so do we.
+# PDF readers accept the header anywhere in the first KiB; so do we, unless the file
+# starts with an image's signature: a file that is both (an image with a PDF in it)
+# is read as the image it starts as, which is also how the worker will load it.
 _PDF_HEADER_WINDOW = 1024
+_IMAGE_SIGNATURES = (
+    b"\x89PNG\r\n\x1a\n",
+    b"\xff\xd8\xff",  # JPEG
+    b"II*\x00",  # TIFF, little-endian
+    b"MM\x00*",  # TIFF, big-endian
+    b"BM",
+    b"GIF87a",
+    b"GIF89a",
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,7 @@ def inspect_input(data: bytes, *, max_pages: int, max_pixels: int) -> InputInfo:
     """Return the media type and page count of ``data``, or raise an :class:`InputError`."""
     if not data:
         raise EmptyInputError("the file is empty")
-    if b"%PDF-" in data[:_PDF_HEADER_WINDOW]:
+    if not _starts_as_image(data) and b"%PDF-" in data[:_PDF_HEADER_WINDOW]:
         pages = count_pdf_pages(data)
         media_type = PDF
     else:
@@ -56,6 +68,12 @@ def inspect_input(data: bytes, *, max_pages: int, max_pixels: int) -> InputInfo:
     return InputInfo(media_type=media_type, pages=pages)
 
 
+def _starts_as_image(data: bytes) -> bool:
+    """Whether ``data`` begins with the signature of an accepted raster format."""
+    is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    return is_webp or data.startswith(_IMAGE_SIGNATURES)
+
+
 def open_image(data: bytes) -> Image.Image:
     """Open ``data`` as one of the accepted raster formats (headers only)."""
     try:
@@ -63,7 +81,7 @@ def open_image(data: bytes) -> Image.Image:
     except UnidentifiedImageError:
         raise UnsupportedInputError(f"not a document untxt reads; send {SUPPORTED}") from None
     except Image.DecompressionBombError as exc:
-        raise InputTooLargeError(str(exc)) from None
+        raise ImageTooLargeError(str(exc)) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise CorruptInputError(f"the image header is damaged: {exc}") from None
 
@@ -71,7 +89,7 @@ def open_image(data: bytes) -> Image.Image:
 def check_pixels(width: int, height: int, *, max_pixels: int) -> None:
     """Refuse a page image larger than ``max_pixels``."""
     if width * height > max_pixels:
-        raise InputTooLargeError(
+        raise ImageTooLargeError(
             f"the page is {width}x{height} pixels; the limit is {max_pixels} pixels"
         )
 

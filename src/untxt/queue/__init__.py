@@ -10,6 +10,8 @@
 - :mod:`untxt.queue.retry`: the backoff policy
 - :mod:`untxt.queue.retention`: finished jobs and unused documents past a cutoff
 - :mod:`untxt.queue.notify`: wake-ups for idle workers
+- :mod:`untxt.queue.outbox`: the event outbox, written in each state change's transaction
+- :mod:`untxt.queue.deliveries`: webhook subscriptions and their deliveries
 """
 
 from untxt.queue.finish import (

@@ -3,9 +3,10 @@
 Same owner, same document (so the same bytes), same options fingerprint: the new
 job is created already completed, its results rows pointing at the blobs of the
 completed job it repeats, and no task is queued. Options that do not change the
-result (``priority``, ``no_cache``) are left out of the fingerprint, and the output
-formats are in it as a set; the engine's version and untxt's own are in it, so that
-an upgraded engine (or text-layer reader, or renderer) reads the file again.
+result (``priority``, ``no_cache``, ``webhook_url``) are left out of the
+fingerprint, and the output formats are in it as a set; the engine's version and
+untxt's own are in it, so that an upgraded engine (or text-layer reader, or
+renderer) reads the file again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from untxt.options import JobOptions
 from untxt.queue.statements import JOBS, RESULTS, run
 
 #: Options that say how or when to run a job, not what its result is.
-_NOT_IN_FINGERPRINT = frozenset({"priority", "no_cache"})
+_NOT_IN_FINGERPRINT = frozenset({"priority", "no_cache", "webhook_url"})
 
 #: The most recently finished completed job of the owner on the document with the
 #: fingerprint. On PostgreSQL its row is share-locked until the submit commits, so

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from untxt.db.models import ASSEMBLE_PAGE
 from untxt.queue import statements as sql
 from untxt.queue.lease import Lease, fence
+from untxt.queue.outbox import record_event
 from untxt.queue.retry import RetryPolicy
 from untxt.queue.statements import run
 from untxt.queue.transitions import cancel_requested, fail_job, settle_cancel
@@ -75,6 +76,7 @@ def complete_page(
     row = run(session, sql.COUNT_PAGE, job=lease.job_id, now=now).one_or_none()
     if row is None:  # the job already failed or was cancelled
         return PageDone(Outcome.CANCELLED)
+    record_event(session, type="job.progress", job_id=lease.job_id, now=now)
     if row.cancel_requested:
         settle_cancel(session, lease.job_id, now=now)
         return PageDone(Outcome.CANCELLED)
@@ -122,6 +124,7 @@ def complete_only_page(
     row = run(session, sql.COUNT_PAGE, job=lease.job_id, now=now).one_or_none()
     if row is None:  # the job already failed or was cancelled
         return Outcome.CANCELLED
+    record_event(session, type="job.progress", job_id=lease.job_id, now=now)
     if row.pages_done != row.pages_total:
         raise ValueError(f"job {lease.job_id} has {row.pages_total} pages, not one")
     return _complete(session, lease, results, now)
@@ -131,6 +134,8 @@ def _complete(
     session: Session, lease: Lease, results: list[StoredResult], now: datetime
 ) -> Outcome:
     status = run(session, sql.COMPLETE_JOB, job=lease.job_id, now=now).scalar_one_or_none()
+    if status == "cancelled":
+        record_event(session, type="job.cancelled", job_id=lease.job_id, now=now)
     if status != "completed":
         return Outcome.CANCELLED
     # Only the transaction that moves the job out of processing gets here, and
@@ -150,6 +155,7 @@ def _complete(
                 for r in results
             ],
         )
+    record_event(session, type="job.completed", job_id=lease.job_id, now=now)
     return Outcome.DONE
 
 

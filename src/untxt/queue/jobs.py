@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from untxt.db.models import (
@@ -21,10 +21,12 @@ from untxt.options import JobOptions
 from untxt.queue import transitions
 from untxt.queue.cache import cached_results, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
+from untxt.queue.outbox import record_event
 
 _INSERT_JOB = insert(table_of(JobRow))
 _INSERT_TASK = insert(table_of(TaskRow))
 _INSERT_RESULT = insert(table_of(ResultRow))
+_COMPLETE_CACHED = update(table_of(JobRow)).where(table_of(JobRow).c.id == bindparam("job"))
 
 
 def enqueue_job(
@@ -48,8 +50,9 @@ def enqueue_job(
     created completed instead, with that job's results and no tasks.
     """
     fingerprint = options_fingerprint(options, engine_version=engine_version)
+    job_id = new_id("job")
     values = {
-        "id": new_id("job"),
+        "id": job_id,
         "owner": owner,
         "document_id": document.id,
         "status": "queued",
@@ -74,17 +77,24 @@ def enqueue_job(
             fingerprint=fingerprint,
             outputs=list(options.outputs),
         )
-    if reused is not None:
-        values.update(
-            status="completed", pages_done=document.pages, started_at=now, finished_at=now
-        )
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
     session.execute(_INSERT_JOB, values)
-    job = JobRow(**values)
+    record_event(session, type="job.queued", job_id=job_id, now=now)
     if reused is not None:
-        session.execute(_INSERT_RESULT, result_rows(job.id, reused, now))
-        return job
+        # Queued, then completed at once: subscribers see the same two steps as ever.
+        completed = {
+            "status": "completed",
+            "pages_done": document.pages,
+            "started_at": now,
+            "finished_at": now,
+        }
+        values.update(completed)
+        session.execute(_COMPLETE_CACHED.values(completed), {"job": job_id})
+        session.execute(_INSERT_RESULT, result_rows(job_id, reused, now))
+        record_event(session, type="job.completed", job_id=job_id, now=now)
+        return JobRow(**values)
+    job = JobRow(**values)
     session.execute(
         _INSERT_TASK,
         [

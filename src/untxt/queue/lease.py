@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from untxt.queue import statements as sql
+from untxt.queue.outbox import record_event
 from untxt.queue.statements import run
 
 
@@ -35,7 +36,13 @@ def claim(session: Session, *, owner: str, ttl: float, now: datetime) -> Lease |
     ).one_or_none()
     if row is None:
         return None
-    run(session, sql.START_JOB, job=row.job_id, now=now, lease_attempts=row.attempts)
+    # The first claim moves the job out of queued, once: that is its processing event.
+    if run(
+        session, sql.START_QUEUED_JOB, job=row.job_id, now=now, lease_attempts=row.attempts
+    ).rowcount:
+        record_event(session, type="job.processing", job_id=row.job_id, now=now)
+    else:
+        run(session, sql.START_JOB, job=row.job_id, now=now, lease_attempts=row.attempts)
     return Lease(
         task_id=row.id,
         job_id=row.job_id,

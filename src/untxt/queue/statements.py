@@ -87,6 +87,9 @@ START_JOB = (
     )
 )
 
+#: The first claim of a queued job; :data:`START_JOB` serves the later ones.
+START_QUEUED_JOB = START_JOB.where(JOBS.c.status == "queued")
+
 #: The condition under which a lease still holds its task: every write of a
 #: worker for its task carries it, so a worker that lost the lease changes nothing.
 FENCE = and_(

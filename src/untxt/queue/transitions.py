@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from untxt.queue import statements as sql
+from untxt.queue.outbox import record_event
 from untxt.queue.statements import ACTIVE, run
 
 __all__ = ["ACTIVE", "cancel_job", "cancel_requested", "fail_job", "settle_cancel"]
@@ -23,14 +24,18 @@ __all__ = ["ACTIVE", "cancel_job", "cancel_requested", "fail_job", "settle_cance
 def fail_job(session: Session, job_id: str, *, error: str, now: datetime) -> None:
     """Fail the job and cancel its unfinished tasks (which fences out their workers)."""
     run(session, sql.CANCEL_UNFINISHED_TASKS, job=job_id, now=now)
-    run(session, sql.FAIL_JOB, job=job_id, set_error=error, now=now)
+    if run(session, sql.FAIL_JOB, job=job_id, set_error=error, now=now).rowcount:
+        record_event(session, type="job.failed", job_id=job_id, now=now)
 
 
 def settle_cancel(session: Session, job_id: str, *, now: datetime) -> bool:
     """Mark a cancel-requested job cancelled once none of its tasks is still running."""
     if run(session, sql.RUNNING_TASKS, job=job_id).scalar_one():
         return False
-    return bool(run(session, sql.CANCEL_JOB, job=job_id, now=now).rowcount)
+    if not run(session, sql.CANCEL_JOB, job=job_id, now=now).rowcount:
+        return False
+    record_event(session, type="job.cancelled", job_id=job_id, now=now)
+    return True
 
 
 def cancel_job(session: Session, job_id: str, *, now: datetime) -> None:

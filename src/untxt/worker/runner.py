@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -12,7 +13,7 @@ from untxt.db.session import Database
 from untxt.db.types import utcnow
 from untxt.document import Document, Page
 from untxt.engines import EngineRegistry
-from untxt.errors import UntxtError
+from untxt.errors import JobTimeoutError, UntxtError
 from untxt.formats import FORMATS
 from untxt.formats.images import page_images
 from untxt.logs import get_logger
@@ -45,6 +46,8 @@ class _Work:
     blob_key: str
     media_type: str
     filename: str
+    #: When the job's first page was claimed; its time limit runs from then.
+    started_at: datetime | None
 
 
 class TaskRunner:
@@ -66,6 +69,7 @@ class TaskRunner:
         work: _Work | None = None
         try:
             work = self._load(lease.job_id)
+            self._check_time_limit(work)
             if lease.page == ASSEMBLE_PAGE:
                 return self._assemble(lease, work)
             return self._page(lease, work)
@@ -82,6 +86,7 @@ class TaskRunner:
             max_pixels=self._settings.max_image_pixels,
             tessdata=self._settings.tessdata_dir,
         )
+        self._check_time_limit(work)
         if work.pages_total == 1:
             # The only page is the whole document: finish the job right here, without
             # keeping the page for an assembly step.
@@ -164,7 +169,7 @@ class TaskRunner:
     def _load(self, job_id: str) -> _Work:
         with self._db.read() as session:
             row = session.execute(
-                select(JobRow.options, JobRow.pages_total, DocumentRow)
+                select(JobRow.options, JobRow.pages_total, JobRow.started_at, DocumentRow)
                 .join(DocumentRow, DocumentRow.id == JobRow.document_id)
                 .where(JobRow.id == job_id)
             ).one()
@@ -176,7 +181,25 @@ class TaskRunner:
             blob_key=document.blob_key,
             media_type=document.media_type,
             filename=document.filename,
+            started_at=row.started_at,
         )
+
+    def _check_time_limit(self, work: _Work) -> None:
+        """Fail the job once it has run ``job_timeout`` seconds per page.
+
+        Checked before each task and after each page's OCR: a page in progress is
+        not interrupted, but no further work is done for a job past its limit.
+        """
+        per_page = self._settings.job_timeout
+        if not per_page or work.started_at is None:
+            return
+        limit = per_page * work.pages_total
+        elapsed = (utcnow() - work.started_at).total_seconds()
+        if elapsed > limit:
+            raise JobTimeoutError(
+                f"the job ran {elapsed:.2f} seconds, over its limit of {limit:g} seconds "
+                f"({per_page:g} per page, UNTXT_JOB_TIMEOUT)"
+            )
 
     def _blob(self, key: str) -> bytes:
         if self._cached is None or self._cached[0] != key:

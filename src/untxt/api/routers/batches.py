@@ -21,11 +21,13 @@ from untxt.api.schemas import BatchCreate, BatchOut, BatchSubmitted
 from untxt.api.submit import Accepted, create_batch_jobs, submit
 from untxt.api.uploads import (
     OPTIONS_HELP,
+    Upload,
     check_options,
     parse_options,
     receive_upload,
     record_upload,
 )
+from untxt.auth.quotas import check_queued_jobs
 from untxt.db.documents import get_documents
 from untxt.errors import BatchTooLargeError, NotFoundError, UntxtError
 from untxt.queue import batches
@@ -100,6 +102,7 @@ def _submit_documents(
             checked.append(check_options(item.options, state))
 
     def create(session: Session) -> Accepted:
+        check_queued_jobs(session, settings=state.settings, owner=owner, adding=len(checked))
         found = get_documents(
             session, owner=owner, document_ids=[item.document_id for item in request.jobs]
         )
@@ -127,12 +130,14 @@ def _submit_files(
     """Upload files and queue them all with the same options."""
     _check_size(state, len(files))
     parsed = parse_options(options, state)
-    uploads = []
+    uploads: list[Upload] = []
     for index, file in enumerate(files):
         with _item("files", index):
-            uploads.append(receive_upload(file, state))
+            pending = sum(upload.size for upload in uploads)
+            uploads.append(receive_upload(file, state, owner=owner, pending=pending))
 
     def create(session: Session) -> Accepted:
+        check_queued_jobs(session, settings=state.settings, owner=owner, adding=len(uploads))
         items = [(record_upload(session, upload, owner=owner), parsed) for upload in uploads]
         return create_batch_jobs(session, state, owner=owner, items=items)
 

@@ -18,6 +18,7 @@ from untxt.api.uploads import (
     receive_upload,
     record_upload,
 )
+from untxt.auth.quotas import check_queued_jobs
 from untxt.compare import Agreement, pairwise
 from untxt.db.models import JobRow
 from untxt.document import Document
@@ -87,9 +88,12 @@ def submit_comparison(
     """Queue one job per engine on the same file; follow them at ``/v1/compare/{id}``."""
     parsed = parse_options(options, state)
     names = _engines(engines, parsed, state)
-    upload = receive_upload(file, state)
+    upload = receive_upload(file, state, owner=principal.owner)
 
     def create(session: Session) -> Accepted:
+        check_queued_jobs(
+            session, settings=state.settings, owner=principal.owner, adding=len(names)
+        )
         document = record_upload(session, upload, owner=principal.owner)
         items = [
             (document, parsed.model_copy(update={"engine": name, "outputs": ["json"]}))

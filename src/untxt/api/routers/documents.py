@@ -9,8 +9,10 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from untxt.api.deps import PrincipalDep, StateDep
 from untxt.api.schemas import DocumentOut, ListOut
 from untxt.api.uploads import receive_upload, record_upload
+from untxt.auth import PermissionDeniedError, audit
 from untxt.db import documents
 from untxt.db.types import utcnow
+from untxt.queue.overview import list_all_documents
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -23,7 +25,7 @@ def upload_document(
     response: Response,
 ) -> DocumentOut:
     """Upload a document. The same bytes uploaded again return the existing document."""
-    upload = receive_upload(file, state)
+    upload = receive_upload(file, state, owner=principal.owner)
     with state.db.write() as session:
         body = DocumentOut.of(record_upload(session, upload, owner=principal.owner))
     response.headers["Location"] = body.links["self"]
@@ -36,10 +38,18 @@ def list_documents(
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    all: Annotated[bool, Query(description="Every owner's documents (admins only).")] = False,
 ) -> ListOut[DocumentOut]:
     """The caller's documents, newest first."""
+    if all and not principal.is_admin:
+        raise PermissionDeniedError("listing every owner's documents needs an admin account")
     with state.db.read() as session:
-        rows = documents.list_documents(session, owner=principal.owner, limit=limit, before=cursor)
+        if all:
+            rows = list_all_documents(session, limit=limit, before=cursor)
+        else:
+            rows = documents.list_documents(
+                session, owner=principal.owner, limit=limit, before=cursor
+            )
     return ListOut[DocumentOut].page(rows, limit, DocumentOut.of)
 
 
@@ -63,7 +73,15 @@ def get_document_content(document_id: str, state: StateDep, principal: Principal
 def delete_document(document_id: str, state: StateDep, principal: PrincipalDep) -> Response:
     """Hide a document. Its jobs and their results stay readable."""
     with state.db.write() as session:
-        documents.delete_document(
-            session, owner=principal.owner, document_id=document_id, now=utcnow()
+        now = utcnow()
+        documents.delete_document(session, owner=principal.owner, document_id=document_id, now=now)
+        audit.record(
+            session,
+            action="document.delete",
+            actor=principal.actor,
+            actor_email=principal.email,
+            target=document_id,
+            ip=principal.ip,
+            now=now,
         )
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -19,11 +19,14 @@ from untxt.api.uploads import (
     receive_upload,
     record_upload,
 )
+from untxt.auth import PermissionDeniedError, audit
+from untxt.auth.quotas import check_queued_jobs
 from untxt.db.documents import get_document
 from untxt.db.types import utcnow
 from untxt.formats import FORMATS
 from untxt.options import FormatName
 from untxt.queue import jobs
+from untxt.queue.overview import list_all_jobs
 from untxt.queue.retention import result_blob_keys
 from untxt.storage.keys import job_blob_prefix
 
@@ -51,10 +54,11 @@ def submit_ocr(
 ) -> Response:
     """Upload a file and queue it for OCR in one call; returns before any OCR runs."""
     parsed = parse_options(options, state)
-    upload = receive_upload(file, state)
     owner = principal.owner
+    upload = receive_upload(file, state, owner=owner)
 
     def create(session: Session) -> Accepted:
+        check_queued_jobs(session, settings=state.settings, owner=owner, adding=1)
         document = record_upload(session, upload, owner=owner)
         return _accepted(
             enqueue(session, state, owner=owner, document=document, options=parsed, now=utcnow())
@@ -82,6 +86,7 @@ def submit_job(
     owner = principal.owner
 
     def create(session: Session) -> Accepted:
+        check_queued_jobs(session, settings=state.settings, owner=owner, adding=1)
         document = get_document(session, owner=owner, document_id=request.document_id)
         return _accepted(
             enqueue(session, state, owner=owner, document=document, options=options, now=utcnow())
@@ -98,12 +103,18 @@ def list_jobs(
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    all: Annotated[bool, Query(description="Every owner's jobs (admins only).")] = False,
 ) -> ListOut[JobOut]:
     """The caller's jobs, newest first, optionally only those in one status."""
+    if all and not principal.is_admin:
+        raise PermissionDeniedError("listing every owner's jobs needs an admin account")
     with state.db.read() as session:
-        rows = jobs.list_jobs(
-            session, owner=principal.owner, status=status, limit=limit, before=cursor
-        )
+        if all:
+            rows = list_all_jobs(session, status=status, limit=limit, before=cursor)
+        else:
+            rows = jobs.list_jobs(
+                session, owner=principal.owner, status=status, limit=limit, before=cursor
+            )
     return ListOut[JobOut].page(rows, limit, JobOut.of)
 
 
@@ -128,6 +139,14 @@ def delete_job(job_id: str, state: StateDep, principal: PrincipalDep) -> Respons
     """Delete a finished job and its results; 409 while it is queued or processing."""
     with state.db.write() as session:
         held = jobs.delete_job(session, owner=principal.owner, job_id=job_id)
+        audit.record(
+            session,
+            action="job.delete",
+            actor=principal.actor,
+            actor_email=principal.email,
+            target=job_id,
+            ip=principal.ip,
+        )
     # Everything under the job's prefix, late writes of workers that lost a lease
     # included, and the blobs its results held (another job's, when it was served from
     # the result cache), except those a result of another job still refers to.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from untxt.api.deps import StateDep
+from untxt.api.deps import PrincipalDep, StateDep
 from untxt.api.schemas import Health
 from untxt.engines import EngineInfo
 from untxt.errors import NotReadyError
@@ -13,7 +13,7 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/v1/engines", response_model=list[EngineInfo])
-def list_engines(state: StateDep) -> list[EngineInfo]:
+def list_engines(state: StateDep, _: PrincipalDep) -> list[EngineInfo]:
     """OCR engines, whether each is installed, and its languages and modes."""
     return state.engines.describe()
 

@@ -1,0 +1,1 @@
+"""Job events: the payloads, webhook subscriptions, signing and delivery."""

@@ -1,0 +1,267 @@
+"""The event outbox: each job state change is a row of ``events``, written in its transaction.
+
+A reader (server-sent events, WebSocket, the webhook deliverer) never misses an
+event that committed and never sees one that did not: the row exists exactly when
+the change does. :func:`record_event` also fans the event out to the owner's
+webhook subscriptions and to the job's own ``webhook_url`` (rows of
+``webhook_deliveries``, same transaction), and wakes readers once it commits:
+
+- on PostgreSQL with ``pg_notify('untxt_events', '<id>')``, which the server sends
+  only if the transaction commits, to every process listening on the channel;
+- in the committing process by calling the callbacks given to :func:`on_commit`.
+
+Readers poll too, as a fallback for a lost wake-up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
+
+from untxt.db.models import (
+    EVENT_TYPES,
+    EventRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookSubscriptionRow,
+    table_of,
+)
+from untxt.db.types import UTCDateTime
+from untxt.queue.statements import JOBS, RESULTS, run
+
+__all__ = [
+    "EVENTS",
+    "EVENTS_CHANNEL",
+    "EVENT_TYPES",
+    "EventRow",
+    "delete_expired_events",
+    "event_payload",
+    "latest_event_id",
+    "on_commit",
+    "read_events",
+    "record_event",
+]
+
+#: The PostgreSQL ``NOTIFY`` channel; the payload is the new event's id.
+EVENTS_CHANNEL = "untxt_events"
+
+EVENTS = table_of(EventRow)
+SUBSCRIPTIONS = table_of(WebhookSubscriptionRow)
+DELIVERIES = table_of(WebhookDeliveryRow)
+
+_SESSION_KEY = "untxt_last_event_id"
+
+_JOB_FOR_EVENT = select(
+    JOBS.c.id,
+    JOBS.c.owner,
+    JOBS.c.document_id,
+    JOBS.c.status,
+    JOBS.c.pages_done,
+    JOBS.c.pages_total,
+    JOBS.c.error,
+    JOBS.c.options,
+    JOBS.c.created_at,
+    JOBS.c.updated_at,
+).where(JOBS.c.id == bindparam("job"))
+
+_RESULT_FORMATS = (
+    select(RESULTS.c.format).where(RESULTS.c.job_id == bindparam("job")).order_by(RESULTS.c.format)
+)
+
+_INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
+
+_now = bindparam("now", type_=UTCDateTime())
+
+#: Durable fan-out: one pending delivery per enabled subscription of the owner
+#: that takes the event's type.
+_FAN_OUT = insert(DELIVERIES).from_select(
+    [
+        "event_id",
+        "subscription_id",
+        "owner",
+        "url",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "updated_at",
+    ],
+    select(
+        bindparam("event"),
+        SUBSCRIPTIONS.c.id,
+        SUBSCRIPTIONS.c.owner,
+        SUBSCRIPTIONS.c.url,
+        literal("pending"),
+        literal(0),
+        _now,
+        _now,
+        _now,
+    ).where(
+        SUBSCRIPTIONS.c.owner == bindparam("owner"),
+        SUBSCRIPTIONS.c.enabled.is_(True),
+        or_(
+            SUBSCRIPTIONS.c.event_types == "*",
+            SUBSCRIPTIONS.c.event_types.like(bindparam("pattern")),
+        ),
+    ),
+)
+
+_INSERT_DELIVERY = insert(DELIVERIES)
+
+_LATEST = select(func.max(EVENTS.c.id))
+
+_PG_NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload")))
+
+_listeners: list[Callable[[int], None]] = []
+_listeners_lock = threading.Lock()
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def event_payload(
+    job: Any, *, type: str, now: datetime, result_formats: list[str] | None = None
+) -> dict[str, Any]:
+    """The payload clients receive for an event of ``type`` about ``job`` (a jobs row)."""
+    data: dict[str, Any] = {
+        "job_id": job.id,
+        "document_id": job.document_id,
+        "owner": job.owner,
+        "status": job.status,
+        "progress": {"pages_done": job.pages_done, "pages_total": job.pages_total},
+        "created_at": _iso(job.created_at),
+        "updated_at": _iso(job.updated_at),
+    }
+    if job.status == "failed":
+        data["error"] = job.error
+    if job.status == "completed" and result_formats is not None:
+        data["results"] = {fmt: f"/v1/jobs/{job.id}/result?format={fmt}" for fmt in result_formats}
+    return {"type": type, "timestamp": _iso(now), "data": data}
+
+
+def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> int:
+    """Write an event of ``type`` about job ``job_id`` in the session's transaction.
+
+    The payload is built from the job row as this transaction sees it. Returns the
+    event's id.
+    """
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    job = run(session, _JOB_FOR_EVENT, job=job_id).one()
+    formats = None
+    if job.status == "completed":
+        formats = list(run(session, _RESULT_FORMATS, job=job_id).scalars())
+    payload = event_payload(job, type=type, now=now, result_formats=formats)
+    event_id: int = run(
+        session,
+        _INSERT_EVENT,
+        type=type,
+        job_id=job.id,
+        document_id=job.document_id,
+        owner=job.owner,
+        created_at=now,
+        data=payload,
+    ).scalar_one()
+    run(session, _FAN_OUT, event=event_id, owner=job.owner, pattern=f"%,{type},%", now=now)
+    webhook_url = (job.options or {}).get("webhook_url")
+    if webhook_url:
+        run(
+            session,
+            _INSERT_DELIVERY,
+            event_id=event_id,
+            subscription_id=None,
+            owner=job.owner,
+            url=webhook_url,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+    if session.get_bind().dialect.name == "postgresql":
+        run(session, _PG_NOTIFY, channel=EVENTS_CHANNEL, payload=str(event_id))
+    session.info[_SESSION_KEY] = event_id
+    return event_id
+
+
+def read_events(
+    session: Session,
+    *,
+    owner: str | None,
+    job_id: str | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[EventRow]:
+    """Events after ``after_id``, oldest first: the owner's (``None``: everyone's),
+    of one job when ``job_id`` is given."""
+    query = select(EventRow).where(EventRow.id > after_id)
+    if owner is not None:
+        query = query.where(EventRow.owner == owner)
+    if job_id is not None:
+        query = query.where(EventRow.job_id == job_id)
+    return list(session.scalars(query.order_by(EventRow.id).limit(limit)))
+
+
+def latest_event_id(session: Session) -> int:
+    """The newest event's id, 0 when there is none."""
+    return int(session.execute(_LATEST).scalar_one_or_none() or 0)
+
+
+def delete_expired_events(session: Session, *, cutoff: datetime, limit: int) -> int:
+    """Delete up to ``limit`` events recorded before ``cutoff``, oldest first, with their
+    deliveries and attempts; returns how many. An event still being delivered stays."""
+    pending = exists().where(DELIVERIES.c.event_id == EVENTS.c.id, DELIVERIES.c.status == "pending")
+    ids = list(
+        session.scalars(
+            select(EVENTS.c.id)
+            .where(EVENTS.c.created_at < cutoff, ~pending)
+            .order_by(EVENTS.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    if not ids:
+        return 0
+    deliveries = select(DELIVERIES.c.id).where(DELIVERIES.c.event_id.in_(ids))
+    attempts = table_of(WebhookAttemptRow)
+    session.execute(delete(attempts).where(attempts.c.delivery_id.in_(deliveries)))
+    session.execute(delete(DELIVERIES).where(DELIVERIES.c.event_id.in_(ids)))
+    session.execute(delete(EVENTS).where(EVENTS.c.id.in_(ids)))
+    return len(ids)
+
+
+def on_commit(callback: Callable[[int], None]) -> Callable[[], None]:
+    """Call ``callback(last_event_id)`` after each commit in this process that recorded
+    events; returns a function that stops it. Callbacks must be quick and not raise."""
+    with _listeners_lock:
+        _listeners.append(callback)
+
+    def remove() -> None:
+        with _listeners_lock:
+            if callback in _listeners:
+                _listeners.remove(callback)
+
+    return remove
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    event_id = session.info.pop(_SESSION_KEY, None)
+    if event_id is None:
+        return
+    with _listeners_lock:
+        listeners = list(_listeners)
+    for callback in listeners:
+        callback(event_id)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)
