@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, literal, or_, select
+from sqlalchemy import String, bindparam, cast, delete, exists, func, insert, literal, or_, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
@@ -68,13 +68,28 @@ _JOB_FOR_EVENT = select(
     JOBS.c.options,
     JOBS.c.created_at,
     JOBS.c.updated_at,
+    # Most owners subscribe to nothing: knowing it here saves the fan-out statement.
+    exists()
+    .where(SUBSCRIPTIONS.c.owner == JOBS.c.owner, SUBSCRIPTIONS.c.enabled.is_(True))
+    .label("subscribed"),
 ).where(JOBS.c.id == bindparam("job"))
 
 _RESULT_FORMATS = (
     select(RESULTS.c.format).where(RESULTS.c.job_id == bindparam("job")).order_by(RESULTS.c.format)
 )
 
+_EVENT_COLUMNS = ("type", "job_id", "document_id", "owner", "created_at", "data")
 _INSERT_EVENT = insert(EVENTS).returning(EVENTS.c.id)
+#: PostgreSQL: the insert and its NOTIFY in one statement (one round trip less per event).
+_INSERTED = (
+    insert(EVENTS)
+    .values({name: bindparam(name, type_=EVENTS.c[name].type) for name in _EVENT_COLUMNS})
+    .returning(EVENTS.c.id)
+    .cte("inserted")
+)
+_INSERT_EVENT_AND_NOTIFY = select(
+    _INSERTED.c.id, func.pg_notify(literal(EVENTS_CHANNEL), cast(_INSERTED.c.id, String))
+)
 
 _now = bindparam("now", type_=UTCDateTime())
 
@@ -116,7 +131,6 @@ _INSERT_DELIVERY = insert(DELIVERIES)
 
 _LATEST = select(func.max(EVENTS.c.id))
 
-_PG_NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload")))
 
 _listeners: list[Callable[[int], None]] = []
 _listeners_lock = threading.Lock()
@@ -159,17 +173,19 @@ def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> 
     if job.status == "completed":
         formats = list(run(session, _RESULT_FORMATS, job=job_id).scalars())
     payload = event_payload(job, type=type, now=now, result_formats=formats)
+    postgres = session.get_bind().dialect.name == "postgresql"
     event_id: int = run(
         session,
-        _INSERT_EVENT,
+        _INSERT_EVENT_AND_NOTIFY if postgres else _INSERT_EVENT,
         type=type,
         job_id=job.id,
         document_id=job.document_id,
         owner=job.owner,
         created_at=now,
         data=payload,
-    ).scalar_one()
-    run(session, _FAN_OUT, event=event_id, owner=job.owner, pattern=f"%,{type},%", now=now)
+    ).one()[0]
+    if job.subscribed:
+        run(session, _FAN_OUT, event=event_id, owner=job.owner, pattern=f"%,{type},%", now=now)
     webhook_url = (job.options or {}).get("webhook_url")
     if webhook_url:
         run(
@@ -185,8 +201,6 @@ def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> 
             created_at=now,
             updated_at=now,
         )
-    if session.get_bind().dialect.name == "postgresql":
-        run(session, _PG_NOTIFY, channel=EVENTS_CHANNEL, payload=str(event_id))
     session.info[_SESSION_KEY] = event_id
     return event_id
 
