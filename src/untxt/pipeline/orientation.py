@@ -1,0 +1,140 @@
+"""Which way up a page stands: the direction and ascent of its lines, and Tesseract's OSD.
+
+OSD is asked only about pages that do not plainly stand upright, since it costs a
+few tenths of a second.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from untxt.logs import get_logger
+from untxt.pipeline.ink import (
+    LINES_DOMINATE,
+    Ink,
+    Lines,
+    ascent,
+    bands,
+    elongation,
+    line_height,
+    profile,
+)
+
+log = get_logger(__name__)
+
+# Orientation: lines across that reach up this much more than down stand upright
+# (see ascent) and OSD is not asked; a turn after which they would reach down
+# (below _DOWNRIGHT_ASCENT) is refused.
+_UPRIGHT_ASCENT = 1.5
+_DOWNRIGHT_ASCENT = 0.8
+# OSD reads lines (as line_height measures them) about this high best: much lower,
+# it guesses, confidently. Only a confident answer is taken.
+_OSD_LINE_PX = 22
+_MAX_OSD_ZOOM = 3.0
+_MIN_OSD_CONFIDENCE = 5.0
+# OSD is unsure of short texts (a label of up to _FEW_LINES lines). For those, a turn is
+# taken without it when the lines run plainly one way (their bands of ink at least
+# _SURE_ELONGATION times as long as thick, and that many times more so than the other
+# way; the letters of a single line make sharp columns too, so sharpness alone cannot
+# tell) and their ascent is plain: reaching up _SURE_ASCENT times more than down once
+# turned, and down as plainly the other way. Not for pages: on receipts the ascent
+# misleads (digits, capitals and rules), and OSD is sure of most pages anyway.
+_FEW_LINES = 5
+_SURE_ELONGATION = 3.0
+_SURE_ASCENT = 3.0
+
+_OSD_LOCK = threading.Lock()
+_OSD_APIS: dict[Path, Any] = {}
+_OSD_MISSING: set[Path] = set()
+
+
+def _osd_api(tessdata: Path | None) -> Any:
+    """This process's OSD-only TessBaseAPI for the folder; ``None`` without ``osd`` data."""
+    from untxt.engines.tesseract import find_tessdata
+
+    folder = find_tessdata(tessdata)
+    if folder is None or folder in _OSD_MISSING:
+        return None
+    api = _OSD_APIS.get(folder)
+    if api is None:
+        if not (folder / "osd.traineddata").exists():
+            _OSD_MISSING.add(folder)
+            log.warning("no osd.traineddata: pages are not turned upright", tessdata=str(folder))
+            return None
+        import tesserocr
+
+        api = tesserocr.PyTessBaseAPI(path=f"{folder}/", lang="osd", psm=tesserocr.PSM.OSD_ONLY)
+        _OSD_APIS[folder] = api
+    return api
+
+
+def _osd(gray: Image.Image, line_height: float | None, tessdata: Path | None) -> int:
+    """Tesseract's turn (degrees clockwise) for ``gray``; 0 when it is unsure."""
+    factor = min(_MAX_OSD_ZOOM, _OSD_LINE_PX / line_height) if line_height else 1.0
+    if not 0.9 <= factor <= 1.1:
+        size = (max(1, round(gray.width * factor)), max(1, round(gray.height * factor)))
+        gray = gray.resize(size, Image.Resampling.BOX if factor < 1 else Image.Resampling.BICUBIC)
+    with _OSD_LOCK:
+        api = _osd_api(tessdata)
+        if api is None:
+            return 0
+        try:
+            api.SetImage(gray)
+            found = api.DetectOrientationScript()
+        except RuntimeError:
+            found = None
+        finally:
+            api.Clear()
+    if not found or found["orient_conf"] < _MIN_OSD_CONFIDENCE:
+        return 0
+    # OSD reports how far the page was turned clockwise; undoing that turns it back.
+    return (360 - int(found["orient_deg"])) % 360
+
+
+def orientation(
+    gray: Image.Image, ink: Ink, rows: Lines, columns: Lines, tessdata: Path | None
+) -> int:
+    """Degrees clockwise that turn the page upright; 0 unless sure of a turn.
+
+    A page whose lines run across and reach up stands upright: the common case asks
+    no OSD. Otherwise OSD decides, and its answer stands only if the lines run the way
+    it implies and, once turned, do not plainly reach down.
+    """
+    across = rows.sharpness >= LINES_DOMINATE * columns.sharpness
+    down = columns.sharpness >= LINES_DOMINATE * rows.sharpness
+    if not (across or down) or (across and ascent(ink, rows.angle) >= _UPRIGHT_ASCENT):
+        return 0
+    lines = rows if across else columns
+    turn = _osd(gray, line_height(ink if across else ink.turned(90), lines.angle), tessdata)
+    if turn == 0:
+        return _turn_by_shape(ink, rows, columns, across=across)
+    if across != (turn == 180):
+        return 0
+    if ascent(ink.turned(turn), lines.angle) < _DOWNRIGHT_ASCENT:
+        return 0
+    return turn
+
+
+def _turn_by_shape(ink: Ink, rows: Lines, columns: Lines, *, across: bool) -> int:
+    """A turn for a text too short for OSD (see _FEW_LINES); 0 unless plain.
+
+    The lines must run the same way by their sharpness (``across``) and by their shape.
+    """
+    lines, frame = (rows, ink) if across else (columns, ink.turned(90))
+    if len(bands(profile(frame, lines.angle), 0.05)) > _FEW_LINES:
+        return 0
+    along = elongation(frame, lines.angle)
+    other = elongation(ink.turned(90) if across else ink, (columns if across else rows).angle)
+    if along < _SURE_ELONGATION or along < _SURE_ELONGATION * other:
+        return 0
+    for turn in (180,) if across else (90, 270):
+        if (
+            ascent(ink.turned(turn), lines.angle) >= _SURE_ASCENT
+            and ascent(ink.turned((turn + 180) % 360), lines.angle) <= 1 / _SURE_ASCENT
+        ):
+            return turn
+    return 0
