@@ -21,7 +21,7 @@ from untxt.db.models import WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscr
 from untxt.db.types import utcnow
 from untxt.events.deliverer import Deliverer
 from untxt.events.webhooks import new_secret
-from untxt.queue import deliveries
+from untxt.queue import deliveries, subscriptions
 
 
 def _settings(tmp_path: Path, db: Database, **overrides: Any) -> Settings:
@@ -49,7 +49,7 @@ def _deliverer(settings: Settings, db: Database) -> Iterator[Deliverer]:
 def _subscribe(db: Database, receiver: Receiver, types: list[str] | None = None) -> str:
     receiver.secret = new_secret()
     with db.write() as session:
-        row = deliveries.create_subscription(
+        row = subscriptions.create_subscription(
             session,
             owner=OWNER,
             url=receiver.url,
@@ -195,7 +195,7 @@ def test_an_unreachable_endpoint_is_retried_until_it_comes_up(db: Database, tmp_
     with _deliverer(settings, db):
         receiver_secret = new_secret()
         with db.write() as session:
-            subscription = deliveries.create_subscription(
+            subscription = subscriptions.create_subscription(
                 session,
                 owner=OWNER,
                 url=f"http://127.0.0.1:{port}/hook",

@@ -11,7 +11,7 @@ from untxt.db import Database
 from untxt.db.models import EventRow, WebhookAttemptRow, WebhookDeliveryRow
 from untxt.db.types import utcnow
 from untxt.events.webhooks import new_secret
-from untxt.queue import deliveries
+from untxt.queue import deliveries, subscriptions
 from untxt.queue.deliveries import AttemptResult
 from untxt.queue.outbox import delete_expired_events, read_events
 from untxt.retention import cleanup
@@ -46,7 +46,7 @@ def test_cleanup_deletes_old_events_with_their_deliveries_and_keeps_recent_ones(
     now = utcnow()
     old = now - timedelta(days=40)
     with db.write() as session:
-        deliveries.create_subscription(
+        subscriptions.create_subscription(
             session,
             owner=OWNER,
             url="https://example.com/hook",
@@ -73,7 +73,7 @@ def test_an_event_still_being_delivered_is_kept_past_the_cutoff(db: Database) ->
     now = utcnow()
     old = now - timedelta(days=40)
     with db.write() as session:
-        deliveries.create_subscription(
+        subscriptions.create_subscription(
             session,
             owner=OWNER,
             url="https://example.com/hook",

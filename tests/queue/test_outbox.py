@@ -29,7 +29,7 @@ from untxt.db.types import utcnow
 from untxt.errors import ConflictError
 from untxt.events.webhooks import new_secret
 from untxt.options import JobOptions
-from untxt.queue import Outcome, deliveries, fail_task
+from untxt.queue import Outcome, fail_task, subscriptions
 from untxt.queue.batches import create_batch
 from untxt.queue.cache import options_fingerprint
 from untxt.queue.jobs import cancel_job, enqueue_job
@@ -353,7 +353,7 @@ def test_postgres_notifies_each_committed_event_id_and_no_rolled_back_one(db: Da
 
 def _subscribe(db: Database, *, owner: str = OWNER, types: list[str] | None = None) -> str:
     with db.write() as session:
-        return deliveries.create_subscription(
+        return subscriptions.create_subscription(
             session,
             owner=owner,
             url=f"https://{owner}.example.com/hook",

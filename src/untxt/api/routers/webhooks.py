@@ -20,7 +20,7 @@ from untxt.db.types import utcnow
 from untxt.events.ssrf import MAX_URL_LENGTH, check_url, parse_allowed_hosts
 from untxt.events.webhooks import new_secret
 from untxt.options import EventType
-from untxt.queue import deliveries, jobs
+from untxt.queue import deliveries, jobs, subscriptions
 from untxt.queue.deliveries import DeliveryView
 
 router = APIRouter(tags=["webhooks"])
@@ -57,7 +57,7 @@ class WebhookOut(BaseModel):
         return cls(
             id=row.id,
             url=row.url,
-            events=deliveries.decode_event_types(row.event_types),
+            events=subscriptions.decode_event_types(row.event_types),
             enabled=row.enabled,
             disabled_reason=row.disabled_reason,
             disabled_at=row.disabled_at,
@@ -153,7 +153,7 @@ def create_webhook(body: WebhookCreate, state: StateDep, principal: PrincipalDep
     check_url(body.url, allowed=parse_allowed_hosts(state.settings.webhook_allowed_hosts))
     secret = new_secret()
     with state.db.write() as session:
-        row = deliveries.create_subscription(
+        row = subscriptions.create_subscription(
             session,
             owner=principal.owner,
             url=body.url,
@@ -169,7 +169,7 @@ def create_webhook(body: WebhookCreate, state: StateDep, principal: PrincipalDep
 def list_webhooks(state: StateDep, principal: PrincipalDep) -> WebhookList:
     """The caller's subscriptions, oldest first."""
     with state.db.read() as session:
-        rows = deliveries.list_subscriptions(session, owner=principal.owner)
+        rows = subscriptions.list_subscriptions(session, owner=principal.owner)
         return WebhookList(items=[WebhookOut.of(row) for row in rows])
 
 
@@ -178,7 +178,7 @@ def get_webhook_secret(state: StateDep, principal: PrincipalDep) -> SecretOut:
     """The secret that signs deliveries to the caller's jobs' ``webhook_url`` (made on
     first use)."""
     with state.db.write() as session:
-        secret = deliveries.owner_secret(
+        secret = subscriptions.owner_secret(
             session, owner=principal.owner, now=utcnow(), new_secret=new_secret
         )
     return SecretOut(secret=secret)
@@ -188,7 +188,7 @@ def get_webhook_secret(state: StateDep, principal: PrincipalDep) -> SecretOut:
 def rotate_webhook_secret(state: StateDep, principal: PrincipalDep) -> SecretOut:
     """Replace that secret; deliveries from now on are signed with the new one."""
     with state.db.write() as session:
-        secret = deliveries.replace_owner_secret(
+        secret = subscriptions.replace_owner_secret(
             session, owner=principal.owner, secret=new_secret(), now=utcnow()
         )
     return SecretOut(secret=secret)
@@ -198,7 +198,7 @@ def rotate_webhook_secret(state: StateDep, principal: PrincipalDep) -> SecretOut
 def get_webhook(webhook_id: str, state: StateDep, principal: PrincipalDep) -> WebhookOut:
     """One of the caller's subscriptions."""
     with state.db.read() as session:
-        row = deliveries.get_subscription(
+        row = subscriptions.get_subscription(
             session, owner=principal.owner, subscription_id=webhook_id
         )
         return WebhookOut.of(row)
@@ -208,7 +208,9 @@ def get_webhook(webhook_id: str, state: StateDep, principal: PrincipalDep) -> We
 def delete_webhook(webhook_id: str, state: StateDep, principal: PrincipalDep) -> Response:
     """Unsubscribe; pending deliveries are dropped with the delivery log."""
     with state.db.write() as session:
-        deliveries.delete_subscription(session, owner=principal.owner, subscription_id=webhook_id)
+        subscriptions.delete_subscription(
+            session, owner=principal.owner, subscription_id=webhook_id
+        )
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
