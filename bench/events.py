@@ -234,7 +234,6 @@ def main() -> None:
         results[backend] = run_backend(backend, args.jobs, args.gap)
         for path, figures in results[backend].items():
             rows.append([backend, path, *figures.values()])
-        print(backend, results[backend], file=sys.stderr)
     report(
         "events",
         f"completion commit to client: {args.jobs} one-page no-OCR jobs, one at a time",
