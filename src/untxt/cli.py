@@ -1,4 +1,5 @@
-"""The ``untxt`` command: serve, worker, ocr, submit, status, result, cleanup, db."""
+"""The ``untxt`` command: serve, worker, ocr, compare, submit, status, result, cleanup, db;
+users and keys are in :mod:`untxt.cli_accounts`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from untxt.cli_accounts import keys_app, users_app
+from untxt.cli_shared import DataDirOpt, command_settings, err, fail
 from untxt.config import Settings, load_settings
 from untxt.errors import UntxtError
 
@@ -25,15 +28,9 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-users_app = typer.Typer(help="User accounts (on the server's database).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-keys_app = typer.Typer(help="API keys (on the server's database).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-err = Console(stderr=True)
 
-DataDirOpt = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data folder (default: ./untxt-data).")
-]
 ServerOpt = Annotated[
     str, typer.Option("--server", envvar="UNTXT_SERVER", help="Base URL of an untxt server.")
 ]
@@ -46,19 +43,6 @@ KeyOpt = Annotated[
         help="API key, needed once the server has users (untxt keys create).",
     ),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]untxt: error:[/red] {message}", highlight=False)
-    return typer.Exit(1)
-
-
-def _settings(**overrides: Any) -> Settings:
-    settings = load_settings(**overrides)
-    from untxt.logs import configure_logging
-
-    configure_logging(settings.log_level, json=settings.log_json)
-    return settings
 
 
 def _uvicorn_server() -> type:
@@ -92,7 +76,7 @@ def serve(
     from untxt.worker import WorkerPool
 
     _Server = _uvicorn_server()
-    settings = _settings(host=host, port=port, data_dir=data_dir, workers=workers)
+    settings = command_settings(host=host, port=port, data_dir=data_dir, workers=workers)
     db = Database(settings.database_url)
     upgrade(db)
     _check_accounts(db, settings)
@@ -135,7 +119,7 @@ def worker(
     from untxt.db import Database, upgrade
     from untxt.worker import WorkerPool
 
-    settings = _settings(data_dir=data_dir)
+    settings = command_settings(data_dir=data_dir)
     upgrade(Database(settings.database_url))
     pool = WorkerPool(settings, concurrency or settings.workers or 1)
     stop = threading.Event()
@@ -194,14 +178,14 @@ def ocr(
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     if format not in FORMATS:
-        raise _fail(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
+        raise fail(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
     fmt = FORMATS[format]
     if fmt.binary and output is None and (len(files) > 1 or sys.stdout.isatty()):
-        raise _fail(f"{format} is binary: name a file with -o, or redirect one file's output")
+        raise fail(f"{format} is binary: name a file with -o, or redirect one file's output")
     try:
         extra = json.loads(options_json) if options_json else {}
         if not isinstance(extra, dict):
-            raise _fail("--options must be a JSON object")
+            raise fail("--options must be a JSON object")
         options = JobOptions.model_validate(
             {
                 "engine": engine,
@@ -213,7 +197,7 @@ def ocr(
             }
         )
     except (ValidationError, json.JSONDecodeError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     # One process reads the files: unless told otherwise, its engine gets every core.
     settings = load_settings().with_overrides(workers=1)
     targets = _output_paths(files, output, fmt.extension)
@@ -223,7 +207,7 @@ def ocr(
             update={"engine": registry.resolve(options.engine, options.languages, options.mode)}
         )
     except UntxtError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     failures = 0
     with Progress(
         TextColumn("{task.description}"),
@@ -344,10 +328,10 @@ def submit(
             job = _follow(client, job, file.name, timeout)
             if job["status"] != "completed":
                 reason = job.get("error") or job["status"]
-                raise _fail(f"job {job['id']} {job['status']}: {reason}")
+                raise fail(f"job {job['id']} {job['status']}: {reason}")
             body = client.result(job["id"], format)
         except (UntxtError, OSError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     err.print(f"untxt: job {job['id']} completed", highlight=False)
     from untxt.formats import FORMATS
 
@@ -391,7 +375,7 @@ def status(job_id: str, server: ServerOpt = DEFAULT_SERVER, api_key: KeyOpt = No
         try:
             typer.echo(json.dumps(client.job(job_id), indent=2))
         except (UntxtError, OSError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
 
 
 @app.command()
@@ -407,7 +391,7 @@ def result(
         try:
             body = client.result(job_id, format)
         except (UntxtError, OSError) as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
     if output:
         output.write_bytes(body)
     else:
@@ -435,18 +419,18 @@ def cleanup(
     from untxt.retention import cleanup as run_cleanup
     from untxt.storage import open_storage
 
-    settings = _settings(data_dir=data_dir)
+    settings = command_settings(data_dir=data_dir)
     if older_than is None:
         age = settings.retention_period
         if age is None:
-            raise _fail("retention is off (UNTXT_RETENTION); say how old with --older-than 30d")
+            raise fail("retention is off (UNTXT_RETENTION); say how old with --older-than 30d")
     else:
         try:
             age = parse_duration(older_than)
         except ValueError as exc:
-            raise _fail(f"--older-than: {exc}") from None
+            raise fail(f"--older-than: {exc}") from None
         if age is None:
-            raise _fail("--older-than needs a duration above zero, e.g. 30d")
+            raise fail("--older-than needs a duration above zero, e.g. 30d")
     db = Database(settings.database_url)
     try:
         upgrade(db)
@@ -469,7 +453,7 @@ def db_upgrade(data_dir: DataDirOpt = None) -> None:
     from untxt.db import Database, upgrade
     from untxt.db.migrate import current_revision
 
-    db = Database(_settings(data_dir=data_dir).database_url)
+    db = Database(command_settings(data_dir=data_dir).database_url)
     upgrade(db)
     typer.echo(f"database at revision {current_revision(db)}")
 
@@ -514,7 +498,7 @@ def compare(
             )
         except UntxtError as exc:
             if engine:
-                raise _fail(f"{name}: {exc}") from None
+                raise fail(f"{name}: {exc}") from None
             continue  # an engine that cannot read this job is left out when none was named
         readings[name] = {
             "text": render_text(document),
@@ -522,7 +506,7 @@ def compare(
             "seconds": document.seconds,
         }
     if len(readings) < 2:
-        raise _fail(f"comparing needs two engines that can read this; got {', '.join(readings)}")
+        raise fail(f"comparing needs two engines that can read this; got {', '.join(readings)}")
     agreement = pairwise({name: r["text"] for name, r in readings.items()})
     if as_json:
         report = {"engines": readings, "agreement": [a.model_dump() for a in agreement]}
@@ -558,7 +542,7 @@ def _check_accounts(db: Any, settings: Settings) -> None:
         "(with the same --data-dir / UNTXT_DATA_DIR / UNTXT_DATABASE_URL as serve)"
     )
     if not is_loopback(settings.host):
-        raise _fail(
+        raise fail(
             f"no user exists, so every request would be let in without a login, and "
             f"{settings.host} is reachable from other machines; {first_admin}, "
             "or listen on 127.0.0.1"
@@ -568,133 +552,6 @@ def _check_accounts(db: Any, settings: Settings) -> None:
         f"no login. To require API keys, {first_admin}",
         highlight=False,
     )
-
-
-@contextmanager
-def _accounts_session(data_dir: Path | None, *, write: bool = True) -> Iterator[Any]:
-    """A session on the database ``serve`` would use, migrated as ``serve`` would; an
-    error of untxt's ends the command with its message."""
-    from untxt.db import Database, upgrade
-
-    db = Database(_settings(data_dir=data_dir).database_url)
-    try:
-        upgrade(db)
-        with db.write() if write else db.read() as session:
-            yield session
-    except UntxtError as exc:
-        raise _fail(str(exc)) from None
-    finally:
-        db.dispose()
-
-
-@users_app.command("create")
-def users_create(
-    email: Annotated[str, typer.Argument(help="The user's e-mail address (their login).")],
-    admin: Annotated[bool, typer.Option("--admin", help="Make the user an admin.")] = False,
-    password: Annotated[
-        bool,
-        typer.Option(
-            "--password",
-            help="Prompt for a password, for logging in from a browser "
-            "(without one the user signs in with API keys only).",
-        ),
-    ] = False,
-    data_dir: DataDirOpt = None,
-) -> None:
-    """Create a user; prints its id. The first user ends single-user mode."""
-    from untxt.auth import audit, create_user
-
-    secret = (
-        typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
-    )
-    with _accounts_session(data_dir) as session:
-        user = create_user(session, email=email, role="admin" if admin else "user", password=secret)
-        audit.record(
-            session,
-            action="user.create",
-            actor="cli",
-            target=user.id,
-            detail={"email": user.email, "role": user.role},
-        )
-    err.print(f"created {user.role} {user.email}", highlight=False)
-    typer.echo(user.id)
-
-
-@users_app.command("list")
-def users_list(data_dir: DataDirOpt = None) -> None:
-    """List users: id, role and e-mail address, one a line."""
-    from untxt.auth.users import list_users
-
-    with _accounts_session(data_dir, write=False) as session:
-        rows = list_users(session, limit=1_000_000)
-    for row in rows:
-        typer.echo(f"{row.id}\t{row.role}\t{row.email}")
-
-
-@keys_app.command("create")
-def keys_create(
-    email: Annotated[str, typer.Argument(help="E-mail address of the key's user.")],
-    name: Annotated[str | None, typer.Option("--name", help="A name to recognise it by.")] = None,
-    expires_in: Annotated[
-        str | None,
-        typer.Option("--expires-in", help="Lifetime, e.g. 90d or 12h (default: no expiry)."),
-    ] = None,
-    data_dir: DataDirOpt = None,
-) -> None:
-    """Create an API key and print it on stdout; it is shown this once only."""
-    from untxt.auth import audit, create_api_key
-    from untxt.auth.users import find_user_by_email
-    from untxt.config import parse_duration
-    from untxt.db.types import utcnow
-
-    now = utcnow()
-    expires_at = None
-    if expires_in is not None:
-        try:
-            lifetime = parse_duration(expires_in)
-        except ValueError as exc:
-            raise _fail(f"--expires-in: {exc}") from None
-        expires_at = now + lifetime if lifetime else None
-    with _accounts_session(data_dir) as session:
-        user = find_user_by_email(session, email=email)
-        if user is None:
-            raise _fail(f"no user {email}; create it with `untxt users create {email}`")
-        row, raw = create_api_key(
-            session, user_id=user.id, name=name, expires_at=expires_at, now=now
-        )
-        audit.record(
-            session,
-            action="api_key.create",
-            actor="cli",
-            actor_email=user.email,
-            target=row.id,
-            detail={"name": row.name, "prefix": row.prefix},
-            now=now,
-        )
-    err.print(f"API key {row.id} ({row.name}) for {user.email}; store it now", highlight=False)
-    typer.echo(raw)
-
-
-@keys_app.command("revoke")
-def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The key's id (key_...).")],
-    data_dir: DataDirOpt = None,
-) -> None:
-    """Revoke an API key at once."""
-    from untxt.auth import audit
-    from untxt.auth.keys import revoke_api_key
-    from untxt.db.types import utcnow
-
-    with _accounts_session(data_dir) as session:
-        row = revoke_api_key(session, key_id=key_id, user_id=None, now=utcnow())
-        audit.record(
-            session,
-            action="api_key.revoke",
-            actor="cli",
-            target=row.id,
-            detail={"user_id": row.user_id, "name": row.name},
-        )
-    err.print(f"revoked {row.id} ({row.name})", highlight=False)
 
 
 def main() -> None:
