@@ -28,7 +28,7 @@ bench: system-deps venv
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/ocr_throughput.py
 	$(BIN)/python bench/engine_modes.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/queue_throughput.py
 	$(BIN)/python bench/accuracy.py
 	$(BIN)/python bench/vs_ocrmypdf.py
 	$(BIN)/python bench/events.py

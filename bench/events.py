@@ -16,37 +16,27 @@ completion commits. Measured from that moment, in the same run:
 
 from __future__ import annotations
 
-import os
-import sys
+import argparse
+import heapq
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-# This folder holds bench/queue.py, which shadows the standard library's queue
-# module that http.server and threading import: take it off the front of the path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0]) == _HERE:
-    sys.path.pop(0)
-    sys.path.append(_HERE)
+import httpx
 
-import argparse  # noqa: E402
-import heapq  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
-from typing import Any  # noqa: E402
-
-import httpx  # noqa: E402
-
-from common import database, percentile, report, running_server  # noqa: E402
-from untxt.db import Database, upgrade  # noqa: E402
-from untxt.db.documents import add_document  # noqa: E402
-from untxt.db.models import DocumentRow  # noqa: E402
-from untxt.db.types import utcnow  # noqa: E402
-from untxt.options import JobOptions  # noqa: E402
-from untxt.queue import claim, complete_only_page, enqueue_job  # noqa: E402
+from common import database, percentile, report, running_server
+from untxt.db import Database, upgrade
+from untxt.db.documents import add_document
+from untxt.db.models import DocumentRow
+from untxt.db.types import utcnow
+from untxt.options import JobOptions
+from untxt.queue import claim, complete_only_page, enqueue_job
 
 OWNER = "local"  # single-user mode: the server's clients are this owner
 POLL_EVERY = 1.0

@@ -11,36 +11,28 @@ For SQLite and PostgreSQL, with 1, 2 and 4 worker processes, in one run:
   submissions one at a time. Workers wait as they do in untxt: LISTEN on
   PostgreSQL, the pool's semaphore on SQLite.
 
-    python bench/queue.py [--jobs 2000] [--pickups 200] [--workers 1,2,4]
+    python bench/queue_throughput.py [--jobs 2000] [--pickups 200] [--workers 1,2,4]
 """
 
 from __future__ import annotations
 
+import argparse
+import multiprocessing
 import os
+import statistics
 import sys
+import time
+import uuid
+from typing import Any
 
-# This file's name shadows the standard library's queue module, which
-# multiprocessing imports: take the bench folder off the front of the path.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-if sys.path and os.path.abspath(sys.path[0]) == _HERE:
-    sys.path.pop(0)
-    sys.path.append(_HERE)
-
-import argparse  # noqa: E402
-import multiprocessing  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from typing import Any  # noqa: E402
-
-from common import database, percentile, report  # noqa: E402
-from untxt.db import Database, upgrade  # noqa: E402
-from untxt.db.documents import add_document  # noqa: E402
-from untxt.db.models import DocumentRow  # noqa: E402
-from untxt.db.types import utcnow  # noqa: E402
-from untxt.options import JobOptions  # noqa: E402
-from untxt.queue import claim, complete_only_page, enqueue_job  # noqa: E402
-from untxt.queue.notify import Notifier, PostgresNotifier, SemaphoreNotifier  # noqa: E402
+from common import database, percentile, report
+from untxt.db import Database, upgrade
+from untxt.db.documents import add_document
+from untxt.db.models import DocumentRow
+from untxt.db.types import utcnow
+from untxt.options import JobOptions
+from untxt.queue import claim, complete_only_page, enqueue_job
+from untxt.queue.notify import Notifier, PostgresNotifier, SemaphoreNotifier
 
 TTL = 30.0
 CTX = multiprocessing.get_context("spawn")
