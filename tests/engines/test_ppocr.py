@@ -18,6 +18,7 @@ from untxt.engines.ppocr import (
     PpOcrEngine,
     _fold,
     _latin_only,
+    _read_marks,
     cuda_available,
 )
 from untxt.errors import EngineUnavailableError
@@ -130,6 +131,39 @@ def test_receipt_rows_read_label_then_amount_top_down(ppocr: PpOcrEngine) -> Non
     assert _lines(page) == [f"{label} {amount}" for label, amount in rows]
 
 
+def test_a_colon_set_alone_between_label_and_amount_is_read(ppocr: PpOcrEngine) -> None:
+    """The detector boxes the label and the amount but not the lone colon: it is found."""
+    face = samples.font(FONT_SIZE)
+    image = Image.new("RGB", (900, 200), "white")
+    draw = ImageDraw.Draw(image)
+    for i, (label, amount) in enumerate([("Discount", "0.00"), ("Rounding", "0.02")]):
+        y = MARGIN + i * int(FONT_SIZE * 1.6)
+        draw.text((MARGIN, y), label, font=face, fill="black")
+        draw.text((430, y), ":", font=face, fill="black")
+        draw.text((760, y), amount, font=face, fill="black")
+
+    page = _read(ppocr, image)
+
+    assert _lines(page) == ["Discount : 0.00", "Rounding : 0.02"]
+    colons = [w for w in page.words() if w.text == ":"]
+    assert all(420 <= w.bbox.x0 < w.bbox.x1 <= 450 for w in colons)
+
+
+def test_a_narrow_word_space_the_greedy_reading_drops_is_kept(ppocr: PpOcrEngine) -> None:
+    """Words set 4 px apart: the model's most likely reading runs them together."""
+    face = samples.font(FONT_SIZE)
+    image = Image.new("RGB", (900, 120), "white")
+    draw = ImageDraw.Draw(image)
+    x = float(MARGIN)
+    for word in ("TOTAL", "AMOUNT", "DUE"):
+        draw.text((x, MARGIN), word, font=face, fill="black")
+        x += face.getlength(word) + 4
+
+    words = _words(_read(ppocr, image))
+
+    assert "DUE" in words and "".join(words) == "TOTALAMOUNTDUE"
+
+
 def test_a_blank_image_reads_as_an_empty_page(ppocr: PpOcrEngine) -> None:
     """Nothing detected is an empty page, not an error and not invented text."""
     page = _read(ppocr, Image.new("L", (300, 200), "white"))
@@ -198,6 +232,12 @@ def test_missing_rapidocr_makes_the_engine_unavailable_with_a_reason(
 
 
 @pytest.mark.skipif(cuda_available(), reason="a CUDA GPU is present here")
+def test_a_rapidocr_without_the_expected_decoder_makes_the_engine_unavailable() -> None:
+    """untxt reaches into rapidocr's recogniser; another rapidocr fails loudly, not silently."""
+    with pytest.raises(EngineUnavailableError, match="decoder"):
+        _read_marks(object())
+
+
 def test_cuda_without_a_gpu_is_refused_with_a_reason() -> None:
     """engine_device=cuda on a machine without a GPU does not silently run on the CPU."""
     with pytest.raises(EngineUnavailableError, match="no CUDA GPU"):

@@ -28,6 +28,8 @@ from PIL import Image
 from untxt.config import Settings
 from untxt.document import BBox, Page, Word
 from untxt.engines.base import OcrEngine
+from untxt.engines.colons import find_colons
+from untxt.engines.ctc import MarkDecoder
 from untxt.engines.layout import TextBox, arrange
 from untxt.errors import EngineError, EngineUnavailableError
 from untxt.pipeline.content import content_box
@@ -140,7 +142,7 @@ class PpOcrEngine(OcrEngine):
                 from rapidocr import RapidOCR
 
                 ort = "EngineConfig.onnxruntime."
-                self._ocr = RapidOCR(
+                ocr = RapidOCR(
                     params={
                         "Global.log_level": "error",
                         **_SETTINGS,
@@ -153,6 +155,8 @@ class PpOcrEngine(OcrEngine):
                         ort + "use_cuda": self._use_cuda,
                     }
                 )
+                _read_marks(ocr)
+                self._ocr = ocr
             return self._ocr
 
     def recognize(
@@ -184,6 +188,7 @@ class PpOcrEngine(OcrEngine):
             ) from exc
         fold = not any(code in _FULL_WIDTH_LANGUAGES for code in languages)
         boxes = self._boxes(result, region.width, region.height, fold=fold)
+        boxes += find_colons(np.asarray(region.convert("L")), boxes)
         if content:
             boxes = [_shifted(box, content[0], content[1]) for box in boxes]
         blocks = arrange(boxes)
@@ -221,6 +226,22 @@ class PpOcrEngine(OcrEngine):
             if words:
                 boxes.append(TextBox(words=words, slope=_slope(quad)))
         return boxes
+
+
+def _read_marks(ocr: Any) -> None:
+    """Have rapidocr's recogniser put back the spaces, stops and colons greedy decoding drops.
+
+    rapidocr has no option for this: its recogniser's decoder is swapped for
+    :class:`untxt.engines.ctc.MarkDecoder`, which wraps it.
+    """
+    try:
+        recognizer = ocr._load_rec_model()
+        recognizer.postprocess_op = MarkDecoder(recognizer.postprocess_op)
+    except (AttributeError, KeyError, ValueError) as exc:
+        raise EngineUnavailableError(
+            f"ppocr: rapidocr {_package_version('rapidocr')} does not expose its recogniser's "
+            f"decoder as untxt expects ({exc}); install the rapidocr version untxt pins"
+        ) from exc
 
 
 def _on_canvas(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:

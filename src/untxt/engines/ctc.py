@@ -1,0 +1,109 @@
+"""Reading a CTC recogniser's output: the greedy path, plus the narrow marks it nearly dropped.
+
+A CTC model (PP-OCR's recogniser) gives, for each column of the line image, a
+probability for every character and for "blank". Greedy decoding keeps each
+column's most likely symbol. Narrow marks then go missing: a word space in a
+tightly printed receipt line, a colon or a full stop is only a column or two wide,
+and blank wins those columns even where the model gives the mark a fair chance.
+``TEL 07-...`` comes out as ``TEL07-...`` and ``12.00`` as ``1200``.
+
+:func:`with_marks` keeps the greedy path and, in each run of blank columns between
+two characters, puts back the likeliest of a few such marks where its probability
+passes a threshold. On bench/accuracy.py's 40 receipts this raised word F1 from
+0.878 to 0.914 and lowered CER from 0.0385 to 0.0339 (bench/README.md has the
+sweep of the threshold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["MARKS", "MARK_THRESHOLD", "MarkDecoder", "with_marks"]
+
+#: The marks put back: a word space, a full stop and a colon.
+MARKS = " .:"
+#: A mark is put back where the model gives it at least this probability in a gap.
+MARK_THRESHOLD = 0.05
+# No space is put back after these: the model's sense of language expects a space
+# after a comma, where receipts often print none ("35,JALAN").
+_NO_SPACE_AFTER = ","
+_BLANK = 0
+
+
+def with_marks(
+    probs: NDArray[np.floating[Any]],
+    marks: Sequence[int],
+    *,
+    space: int,
+    no_space_after: Sequence[int] = (),
+    threshold: float = MARK_THRESHOLD,
+) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
+    """The greedy symbol and its probability per column of one line, marks put back.
+
+    ``probs`` is (columns, symbols) with blank at index 0; ``marks`` are the symbol
+    indexes that may be put back, ``space`` is the word space's index (one of them), and
+    ``no_space_after`` are characters after which no space is put back.
+    """
+    best = probs.argmax(axis=1)
+    best_prob = probs.max(axis=1)
+    starts = [
+        t for t in range(len(best)) if best[t] != _BLANK and (t == 0 or best[t] != best[t - 1])
+    ]
+    for left, right in pairwise(starts):
+        # A space already read is the gap's mark.
+        if best[left] == space or best[right] == space:
+            continue
+        gap = np.flatnonzero(best[left + 1 : right] == _BLANK) + left + 1
+        if len(gap) == 0:
+            continue
+        candidates = [m for m in marks if not (m == space and best[left] in no_space_after)]
+        if not candidates:
+            continue
+        scores = probs[np.ix_(gap, np.asarray(candidates))]
+        column, which = np.unravel_index(int(scores.argmax()), scores.shape)
+        if scores[column, which] >= threshold:
+            best[gap[column]] = candidates[which]
+            best_prob[gap[column]] = scores[column, which]
+    return best, best_prob
+
+
+class MarkDecoder:
+    """rapidocr's CTC decoder, fed the greedy path with marks put back (see :func:`with_marks`).
+
+    It wraps rapidocr's own ``CTCLabelDecode`` so that its word splitting and word
+    positions work as before on the richer path.
+    """
+
+    def __init__(self, decoder: Any, marks: str = MARKS) -> None:
+        characters: list[str] = list(decoder.character)
+        if characters[-1] != " ":
+            raise ValueError("the recogniser's character list does not end with the space")
+        self._decoder = decoder
+        self._space = len(characters) - 1
+        index = {c: i for i, c in enumerate(characters) if i}
+        self._marks = [self._space if m == " " else index[m] for m in marks if m in index]
+        self._no_space_after = [index[c] for c in _NO_SPACE_AFTER if c in index]
+
+    def __call__(
+        self, preds: NDArray[np.floating[Any]], return_word_box: bool = False, **kwargs: Any
+    ) -> tuple[list[tuple[str, float]], list[Any]]:
+        paths = [
+            with_marks(line, self._marks, space=self._space, no_space_after=self._no_space_after)
+            for line in preds
+        ]
+        indexes = np.stack([p[0] for p in paths])
+        probs = np.stack([p[1] for p in paths])
+        result: tuple[list[tuple[str, float]], list[Any]] = self._decoder.decode(
+            indexes,
+            probs,
+            return_word_box,
+            kwargs.get("wh_ratio_list", (1.0,)),
+            kwargs.get("max_wh_ratio", 1.0),
+            remove_duplicate=True,
+        )
+        return result

@@ -1,0 +1,131 @@
+"""Greedy CTC decoding with the narrow marks put back, on hand-made column probabilities."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from untxt.engines.ctc import MarkDecoder, with_marks
+
+# A toy alphabet laid out as rapidocr lays out the recogniser's: blank first, space last.
+SYMBOLS = ["blank", "A", "B", "1", "2", ",", ".", ":", " "]
+INDEX = {s: i for i, s in enumerate(SYMBOLS)}
+SPACE = INDEX[" "]
+MARKS = [SPACE, INDEX["."], INDEX[":"]]
+
+
+def _columns(*columns: dict[str, float]) -> np.ndarray:
+    """One row of probabilities per column; what a column does not name shares the rest."""
+    probs = np.zeros((len(columns), len(SYMBOLS)), dtype=np.float32)
+    for t, named in enumerate(columns):
+        rest = (1.0 - sum(named.values())) / (len(SYMBOLS) - len(named))
+        probs[t, :] = rest
+        for symbol, p in named.items():
+            probs[t, INDEX[symbol]] = p
+    return probs
+
+
+def _text(path: np.ndarray) -> str:
+    kept = [t for t in range(len(path)) if path[t] != 0 and (t == 0 or path[t] != path[t - 1])]
+    return "".join(SYMBOLS[path[t]] for t in kept)
+
+
+def _decode(probs: np.ndarray, threshold: float = 0.05) -> str:
+    path, _ = with_marks(
+        probs, MARKS, space=SPACE, no_space_after=[INDEX[","]], threshold=threshold
+    )
+    return _text(path)
+
+
+def test_a_space_the_blank_outweighed_is_put_back_between_words() -> None:
+    probs = _columns({"A": 0.9}, {"blank": 0.8, " ": 0.15}, {"B": 0.9})
+
+    assert _text(probs.argmax(axis=1)) == "AB"
+    assert _decode(probs) == "A B"
+
+
+def test_a_mark_below_the_threshold_is_not_put_back() -> None:
+    probs = _columns({"A": 0.9}, {"blank": 0.97, " ": 0.02}, {"B": 0.9})
+
+    assert _decode(probs) == "AB"
+    assert _decode(probs, threshold=0.01) == "A B"
+
+
+def test_the_likeliest_mark_of_the_gap_wins_and_its_probability_is_kept() -> None:
+    probs = _columns(
+        {"1": 0.9}, {"1": 0.6, "blank": 0.3}, {"blank": 0.6, ".": 0.3, " ": 0.08}, {"2": 0.9}
+    )
+
+    path, prob = with_marks(probs, MARKS, space=SPACE)
+
+    assert _text(path) == "1.2"
+    assert prob[2] == pytest.approx(0.3)
+
+
+def test_one_mark_at_most_per_gap() -> None:
+    probs = _columns({"A": 0.9}, {"blank": 0.6, ":": 0.3}, {"blank": 0.6, " ": 0.3}, {"B": 0.9})
+
+    assert _decode(probs) == "A:B"
+
+
+def test_no_space_is_put_back_after_a_comma_but_other_marks_are() -> None:
+    no_space = _columns({"A": 0.9}, {",": 0.9}, {"blank": 0.7, " ": 0.25}, {"B": 0.9})
+    stop = _columns({"A": 0.9}, {",": 0.9}, {"blank": 0.7, ".": 0.25}, {"B": 0.9})
+
+    assert _decode(no_space) == "A,B"
+    assert _decode(stop) == "A,.B"
+
+
+def test_a_gap_beside_a_space_already_read_is_left_alone() -> None:
+    probs = _columns({"A": 0.9}, {" ": 0.9}, {"blank": 0.7, ":": 0.25}, {"B": 0.9})
+
+    assert _decode(probs) == "A B"
+
+
+def test_repeated_characters_are_not_mistaken_for_gaps() -> None:
+    """A character held over several columns has no blank in it: nothing goes in between."""
+    probs = _columns({"A": 0.9}, {"A": 0.8, " ": 0.15}, {"B": 0.9})
+
+    assert _decode(probs) == "AB"
+
+
+class _RapidocrLikeDecoder:
+    """The part of rapidocr's CTCLabelDecode that MarkDecoder relies on."""
+
+    def __init__(self) -> None:
+        self.character = list(SYMBOLS)
+        self.calls: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def decode(
+        self,
+        indexes: np.ndarray,
+        probs: np.ndarray,
+        return_word_box: bool,
+        wh_ratio_list: tuple[float, ...],
+        max_wh_ratio: float,
+        remove_duplicate: bool,
+    ) -> tuple[list[tuple[str, float]], list[object]]:
+        self.calls.append((indexes, probs))
+        return [(_text(row), 1.0) for row in indexes], []
+
+
+def test_the_decoder_hands_rapidocr_the_paths_with_marks_for_every_line() -> None:
+    inner = _RapidocrLikeDecoder()
+    batch = np.stack(
+        [
+            _columns({"A": 0.9}, {"blank": 0.8, " ": 0.15}, {"B": 0.9}),
+            _columns({"1": 0.9}, {"blank": 0.8, ".": 0.15}, {"2": 0.9}),
+        ]
+    )
+
+    lines, _ = MarkDecoder(inner)(batch, False, wh_ratio_list=(1.0, 1.0), max_wh_ratio=1.0)
+
+    assert [text for text, _ in lines] == ["A B", "1.2"]
+
+
+def test_the_decoder_refuses_a_character_list_without_the_space_last() -> None:
+    inner = _RapidocrLikeDecoder()
+    inner.character = SYMBOLS[:-1]
+
+    with pytest.raises(ValueError, match="space"):
+        MarkDecoder(inner)
