@@ -97,10 +97,10 @@ def even_background(gray: NDArray[np.uint8]) -> NDArray[np.uint8]:
     return evened
 
 
-def measure_ink(gray: Image.Image) -> Ink | None:
-    """The dark pixels of a small, evened copy of ``gray``; ``None`` when it holds too
-    little (or too much) ink to measure."""
-    factor = max(1, math.ceil(max(gray.size) / ANALYSIS_SIDE))
+def measure_ink(gray: Image.Image, side: int = ANALYSIS_SIDE) -> Ink | None:
+    """The dark pixels of an evened copy of ``gray`` at most ``side`` pixels a side;
+    ``None`` when it holds too little (or too much) ink to measure."""
+    factor = max(1, math.ceil(max(gray.size) / side))
     small = gray.reduce(factor) if factor > 1 else gray
     pixels = even_background(np.asarray(small))
     threshold, _ = cv2.threshold(pixels, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)

@@ -21,6 +21,7 @@ from untxt.pipeline.ink import (
     bands,
     elongation,
     line_height,
+    measure_ink,
     profile,
 )
 
@@ -106,7 +107,7 @@ def orientation(
     """
     across = rows.sharpness >= LINES_DOMINATE * columns.sharpness
     down = columns.sharpness >= LINES_DOMINATE * rows.sharpness
-    if not (across or down) or (across and ascent(ink, rows.angle) >= _UPRIGHT_ASCENT):
+    if not (across or down) or (across and _reaches_up(gray, ink, rows.angle)):
         return 0
     lines = rows if across else columns
     turn = _osd(gray, line_height(ink if across else ink.turned(90), lines.angle), tessdata)
@@ -117,6 +118,23 @@ def orientation(
     if ascent(ink.turned(turn), lines.angle) < _DOWNRIGHT_ASCENT:
         return 0
     return turn
+
+
+def _reaches_up(gray: Image.Image, ink: Ink, angle: float) -> bool:
+    """Whether lines across plainly reach up (see ascent), so that the page stands upright.
+
+    On the analysis copy a 300-DPI page's lines are about ten pixels high, and shrinking
+    blurs ascenders and descenders into the lines' cores: an upright page of prose can
+    measure as low as 1.4 there and above 2 at full size. Before OSD is asked (a few
+    tenths of a second), a page the copy leaves unsure is measured again at full size
+    (a few hundredths).
+    """
+    if ascent(ink, angle) >= _UPRIGHT_ASCENT:
+        return True
+    if ink.scale >= 1:
+        return False
+    full = measure_ink(gray, side=max(gray.size))
+    return full is not None and ascent(full, angle) >= _UPRIGHT_ASCENT
 
 
 def _turn_by_shape(ink: Ink, rows: Lines, columns: Lines, *, across: bool) -> int:
