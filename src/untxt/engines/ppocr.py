@@ -8,6 +8,10 @@ need).
 
 The detector finds boxes of text (whole lines, or fragments of a line split at
 wide gaps); rapidocr splits each recognised box into words with their own boxes.
+Two additions read the narrow marks receipts are full of: the recogniser's output
+is decoded with the spaces, stops and colons it nearly dropped put back
+(:mod:`untxt.engines.ctc`), and colons set alone in a line's gaps, which the
+detector does not box, are found on the pixels (:mod:`untxt.engines.colons`).
 :func:`untxt.engines.layout.arrange` puts the boxes into reading order.
 """
 
