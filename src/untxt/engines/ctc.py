@@ -51,9 +51,9 @@ def with_marks(
     """
     best = probs.argmax(axis=1)
     best_prob = probs.max(axis=1)
-    starts = [
-        t for t in range(len(best)) if best[t] != _BLANK and (t == 0 or best[t] != best[t - 1])
-    ]
+    # The columns where a character starts: not blank, and not the one before held over.
+    held = np.concatenate(([False], best[1:] == best[:-1]))
+    starts = np.flatnonzero((best != _BLANK) & ~held).tolist()
     for left, right in pairwise(starts):
         # A space already read is the gap's mark.
         if best[left] == space or best[right] == space:
