@@ -13,8 +13,6 @@ from __future__ import annotations
 import io
 import math
 import statistics
-import struct
-import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +20,8 @@ from dataclasses import dataclass
 from PIL import Image
 
 from untxt.document import Document, Page, Word
+from untxt.formats.pdf_font import GLYPH_ADVANCE, TextFont
+from untxt.formats.pdf_objects import PdfWriter, pdf_number, pdf_text_string
 
 __all__ = ["JPEG_QUALITY", "PageImage", "encode_jpeg", "page_dpi", "render_pdf"]
 
@@ -32,8 +32,6 @@ PageImage = Image.Image | bytes
 JPEG_QUALITY = 75
 DEFAULT_DPI = 300
 _POINTS_PER_INCH = 72
-# Every glyph advances half an em (the font's default width, /DW 500).
-_GLYPH_ADVANCE = 0.5
 # A line whose word centres rise less than this is taken as level: the centres of
 # words with and without descenders differ by a few pixels.
 _MIN_SKEW_DEGREES = 0.5
@@ -52,8 +50,6 @@ _PAPER = {
 }
 _PAPER_TOLERANCE = 0.01
 _PLAUSIBLE_DPI = (100, 1200)
-# Codes of the text font: 2 bytes each (Identity-H), CID 0 being .notdef.
-_MAX_CODES = 0xFFFF
 
 
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
@@ -82,8 +78,8 @@ def render_pdf(document: Document, images: Sequence[PageImage]) -> bytes:
     """The document as a PDF of ``images`` (one per page, in page order) with a text layer."""
     if len(images) != len(document.pages):
         raise ValueError(f"{len(document.pages)} pages but {len(images)} page images")
-    writer = _Writer()
-    font = _TextFont(word.text for page in document.pages for word in page.words())
+    writer = PdfWriter()
+    font = TextFont(word.text for page in document.pages for word in page.words())
     catalog = writer.reserve()
     pages_id = writer.reserve()
     font_id = font.write(writer)
@@ -99,7 +95,7 @@ def render_pdf(document: Document, images: Sequence[PageImage]) -> bytes:
     writer.set(catalog, b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
     info = writer.add(
         b"<< /Producer (untxt)%s >>"
-        % (b" /Title " + _text_string(document.source) if document.source else b"")
+        % (b" /Title " + pdf_text_string(document.source) if document.source else b"")
     )
     return writer.finish(catalog, info)
 
@@ -108,25 +104,25 @@ def render_pdf(document: Document, images: Sequence[PageImage]) -> bytes:
 
 
 def _write_page(
-    writer: _Writer, parent: int, font_id: int, font: _TextFont, page: Page, image: PageImage
+    writer: PdfWriter, parent: int, font_id: int, font: TextFont, page: Page, image: PageImage
 ) -> int:
     scale = _POINTS_PER_INCH / page_dpi(page)
     width, height = page.width * scale, page.height * scale
     image_id = _write_image(writer, image)
     content = b"q %s 0 0 %s 0 0 cm /Im0 Do Q\n%s" % (
-        _num(width),
-        _num(height),
+        pdf_number(width),
+        pdf_number(height),
         _text_layer(page, font, scale, height),
     )
     contents = writer.add_stream(b"", zlib.compress(content), filter_=b"/FlateDecode")
     return writer.add(
         b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] /Contents %d 0 R "
         b"/Resources << /XObject << /Im0 %d 0 R >> /Font << /F0 %d 0 R >> >> >>"
-        % (parent, _num(width), _num(height), contents, image_id, font_id)
+        % (parent, pdf_number(width), pdf_number(height), contents, image_id, font_id)
     )
 
 
-def _write_image(writer: _Writer, image: PageImage) -> int:
+def _write_image(writer: PdfWriter, image: PageImage) -> int:
     data = image if isinstance(image, bytes) else encode_jpeg(image)
     with Image.open(io.BytesIO(data)) as probe:
         if probe.format != "JPEG":
@@ -166,7 +162,7 @@ class _Placed:
     size: float
 
 
-def _text_layer(page: Page, font: _TextFont, scale: float, height: float) -> bytes:
+def _text_layer(page: Page, font: TextFont, scale: float, height: float) -> bytes:
     """BT ... ET drawing every word of ``page`` invisibly over its box."""
     frame = _Frame(scale, height)
     turn = math.radians(page.preprocessing.rotation)
@@ -230,7 +226,7 @@ def _place_line(words: list[Word], frame: _Frame, angle: float) -> list[_Placed]
     ]
 
 
-def _show_line(placed: list[_Placed], font: _TextFont, angle: float) -> Iterable[bytes]:
+def _show_line(placed: list[_Placed], font: TextFont, angle: float) -> Iterable[bytes]:
     cos, sin = math.cos(angle), math.sin(angle)
     for i, word in enumerate(placed):
         after = placed[i + 1] if i + 1 < len(placed) else None
@@ -256,16 +252,16 @@ def _show(
     codes: bytes, x: float, y: float, length: float, size: float, cos: float, sin: float
 ) -> bytes:
     glyphs = len(codes) // 2
-    stretch = 100 * length / (glyphs * _GLYPH_ADVANCE * size)
+    stretch = 100 * length / (glyphs * GLYPH_ADVANCE * size)
     return b"/F0 %s Tf %s Tz %s %s %s %s %s %s Tm <%s> Tj" % (
-        _num(size),
-        _num(stretch),
-        _num(cos, 5),
-        _num(sin, 5),
-        _num(-sin, 5),
-        _num(cos, 5),
-        _num(x),
-        _num(y),
+        pdf_number(size),
+        pdf_number(stretch),
+        pdf_number(cos, 5),
+        pdf_number(sin, 5),
+        pdf_number(-sin, 5),
+        pdf_number(cos, 5),
+        pdf_number(x),
+        pdf_number(y),
         codes.hex().encode(),
     )
 
@@ -306,218 +302,3 @@ def _slope(points: list[tuple[float, float]]) -> float | None:
     if spread <= 0:
         return None
     return sum((p[0] - mean_x) * (p[1] - mean_y) for p in points) / spread
-
-
-# --- the text font ---------------------------------------------------------------------
-
-
-class _TextFont:
-    """A Type 0 font whose codes stand for the characters (clusters) the document uses."""
-
-    def __init__(self, texts: Iterable[str]) -> None:
-        self._codes: dict[str, int] = {" ": 1}
-        for text in texts:
-            for cluster in _clusters(text):
-                if cluster not in self._codes:
-                    if len(self._codes) >= _MAX_CODES:
-                        raise ValueError("more distinct characters than a PDF font can hold")
-                    self._codes[cluster] = len(self._codes) + 1
-
-    def encode(self, text: str) -> bytes:
-        return b"".join(struct.pack(">H", self._codes[c]) for c in _clusters(text))
-
-    def write(self, writer: _Writer) -> int:
-        """Write the font's objects; returns the id of the font to name in resources."""
-        count = len(self._codes) + 1
-        font_file = writer.add_stream(
-            b"/Length1 %d" % len(GLYPHLESS_FONT), zlib.compress(GLYPHLESS_FONT), b"/FlateDecode"
-        )
-        descriptor = writer.add(
-            b"<< /Type /FontDescriptor /FontName /GlyphLessFont /Flags 5 "
-            b"/FontBBox [0 0 500 1000] /ItalicAngle 0 /Ascent 1000 /Descent -1 "
-            b"/CapHeight 1000 /StemV 80 /FontFile2 %d 0 R >>" % font_file
-        )
-        # Every code but .notdef draws glyph 1, the empty one.
-        gid_map = writer.add_stream(
-            b"", zlib.compress(b"\x00\x00" + b"\x00\x01" * (count - 1)), b"/FlateDecode"
-        )
-        cid_font = writer.add(
-            b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /GlyphLessFont "
-            b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> "
-            b"/FontDescriptor %d 0 R /DW %d /CIDToGIDMap %d 0 R >>"
-            % (descriptor, round(1000 * _GLYPH_ADVANCE), gid_map)
-        )
-        to_unicode = writer.add_stream(b"", zlib.compress(self._cmap()), b"/FlateDecode")
-        return writer.add(
-            b"<< /Type /Font /Subtype /Type0 /BaseFont /GlyphLessFont /Encoding /Identity-H "
-            b"/DescendantFonts [%d 0 R] /ToUnicode %d 0 R >>" % (cid_font, to_unicode)
-        )
-
-    def _cmap(self) -> bytes:
-        entries = [
-            b"<%04x> <%s>" % (code, cluster.encode("utf-16-be").hex().encode())
-            for cluster, code in self._codes.items()
-        ]
-        # At most 100 entries per section.
-        sections = [
-            b"%d beginbfchar\n%s\nendbfchar" % (len(chunk), b"\n".join(chunk))
-            for chunk in (entries[i : i + 100] for i in range(0, len(entries), 100))
-        ]
-        return b"\n".join(
-            [
-                b"/CIDInit /ProcSet findresource begin",
-                b"12 dict begin",
-                b"begincmap",
-                b"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-                b"/CMapName /Adobe-Identity-UCS def",
-                b"/CMapType 2 def",
-                b"1 begincodespacerange",
-                b"<0000> <FFFF>",
-                b"endcodespacerange",
-                *sections,
-                b"endcmap",
-                b"CMapName currentdict /CMap defineresource pop",
-                b"end",
-                b"end",
-            ]
-        )
-
-
-def _clusters(text: str) -> list[str]:
-    """``text`` in NFC as characters with any combining marks that follow them.
-
-    One code per cluster keeps a letter and its marks one glyph wide, and its
-    ToUnicode entry gives back the whole cluster.
-    """
-    clusters: list[str] = []
-    for char in unicodedata.normalize("NFC", text):
-        if clusters and unicodedata.combining(char):
-            clusters[-1] += char
-        else:
-            clusters.append(char)
-    return clusters
-
-
-_FONT_NAME = "GlyphLessFont"
-# version, revision, checksum adjustment (set last), magic, flags, units per em,
-# created, modified, bounding box, style, smallest size, direction, short loca, glyph format
-_HEAD = (0x10000, 0x10000, 0, 0x5F0F3CF5, 0x000B, 1000, 0, 0, 0, 0, 500, 1000, 0, 3, 2, 0, 0)
-
-
-def _glyphless_font() -> bytes:
-    """A TrueType font of two empty glyphs (.notdef and one 500 units wide), 1000 units/em."""
-    name_strings = [
-        (1, "GlyphLessFont"),
-        (2, "Regular"),
-        (4, "GlyphLessFont"),
-        (6, "GlyphLessFont"),
-    ]
-    encoded = [text.encode("utf-16-be") for _, text in name_strings]
-    records = b""
-    offset = 0
-    for (name_id, _), data in zip(name_strings, encoded, strict=True):
-        records += struct.pack(">6H", 3, 1, 0x409, name_id, len(data), offset)
-        offset += len(data)
-    name = struct.pack(">3H", 0, len(name_strings), 6 + len(records)) + records + b"".join(encoded)
-    tables = {
-        # A format 4 subtable mapping no characters: glyphs are reached by CID only.
-        b"cmap": struct.pack(">4HL", 0, 1, 3, 1, 12)
-        + struct.pack(">7H", 4, 24, 0, 2, 2, 0, 0)
-        + struct.pack(">5H", 0xFFFF, 0, 0xFFFF, 1, 0),
-        b"glyf": b"",
-        b"head": struct.pack(">2L2L2H2q4h2H3h", *_HEAD),
-        b"hhea": struct.pack(
-            ">L3hH3h3h4hhH", 0x00010000, 1000, -1, 0, 500, 0, 0, 500, 1, 0, 0, 0, 0, 0, 0, 0, 2
-        ),
-        b"hmtx": struct.pack(">2H", 500, 0) * 2,
-        b"loca": struct.pack(">3H", 0, 0, 0),
-        b"maxp": struct.pack(">L14H", 0x00010000, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0),
-        b"name": name,
-        b"post": struct.pack(">2L2h5L", 0x00030000, 0, 0, 0, 1, 0, 0, 0, 0),
-    }
-    entry_selector = int(math.log2(len(tables)))
-    search_range = 16 * 2**entry_selector
-    header = struct.pack(
-        ">L4H", 0x00010000, len(tables), search_range, entry_selector,
-        16 * len(tables) - search_range,
-    )  # fmt: skip
-    directory, body = b"", b""
-    offset = len(header) + 16 * len(tables)
-    head_at = 0
-    for tag, data in sorted(tables.items()):
-        if tag == b"head":
-            head_at = offset + len(body) + 8  # checkSumAdjustment
-        directory += struct.pack(">4s3L", tag, _checksum(data), offset + len(body), len(data))
-        body += data + b"\x00" * (-len(data) % 4)
-    font = header + directory + body
-    # head.checkSumAdjustment makes the whole font sum to the number the format fixes.
-    adjust = (0xB1B0AFBA - _checksum(font)) & 0xFFFFFFFF
-    return font[:head_at] + struct.pack(">L", adjust) + font[head_at + 4 :]
-
-
-def _checksum(data: bytes) -> int:
-    padded = data + b"\x00" * (-len(data) % 4)
-    return int(sum(struct.unpack(f">{len(padded) // 4}L", padded))) & 0xFFFFFFFF
-
-
-GLYPHLESS_FONT = _glyphless_font()
-
-
-# --- PDF objects -----------------------------------------------------------------------
-
-
-class _Writer:
-    """Numbered objects written out with a cross-reference table."""
-
-    def __init__(self) -> None:
-        self._objects: list[bytes | None] = []
-
-    def reserve(self) -> int:
-        self._objects.append(None)
-        return len(self._objects)
-
-    def set(self, number: int, body: bytes) -> None:
-        self._objects[number - 1] = body
-
-    def add(self, body: bytes) -> int:
-        number = self.reserve()
-        self.set(number, body)
-        return number
-
-    def add_stream(self, entries: bytes, data: bytes, filter_: bytes = b"") -> int:
-        head = b"<< %s /Length %d%s >>" % (
-            entries,
-            len(data),
-            b" /Filter " + filter_ if filter_ else b"",
-        )
-        return self.add(head + b"\nstream\n" + data + b"\nendstream")
-
-    def finish(self, root: int, info: int) -> bytes:
-        out = io.BytesIO()
-        # The comment of high bytes tells transfer tools the file is binary.
-        out.write(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
-        offsets = []
-        for number, body in enumerate(self._objects, 1):
-            if body is None:
-                raise ValueError(f"object {number} was reserved but never written")
-            offsets.append(out.tell())
-            out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-        xref = out.tell()
-        out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
-        out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
-        out.write(
-            b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(offsets) + 1, root, info, xref)
-        )
-        return out.getvalue()
-
-
-def _num(value: float, places: int = 2) -> bytes:
-    """A PDF number: fixed-point, without trailing zeros."""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
-    return (text if text not in ("-0", "") else "0").encode()
-
-
-def _text_string(text: str) -> bytes:
-    """A PDF text string: UTF-16BE with its byte order mark, as hex."""
-    return b"<feff%s>" % text.encode("utf-16-be").hex().encode()

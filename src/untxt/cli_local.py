@@ -1,0 +1,235 @@
+"""The commands that read files here and now, with no server: ``ocr`` and ``compare``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from untxt.cli_shared import err, fail
+from untxt.config import Settings, load_settings
+from untxt.errors import UntxtError
+
+
+def ocr(
+    files: Annotated[
+        list[Path], typer.Argument(help="Images or PDFs.", exists=True, dir_okay=False)
+    ],
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="text, markdown, json, hocr, alto, html or pdf (searchable)."
+        ),
+    ] = "text",
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", "-l", help="Language code; repeat for several.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="File (one input) or folder (several) to write."),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="OCR engine; auto picks the best one for the languages.")
+    ] = "auto",
+    resolution: Annotated[str, typer.Option(help="PDF render preset: tiny..gundam.")] = "base",
+    mode: Annotated[
+        str, typer.Option(help="document, handwritten, general or figure.")
+    ] = "document",
+    pdf_mode: Annotated[
+        str, typer.Option("--pdf-mode", help="auto, force or skip_text (see docs/ocr.md).")
+    ] = "auto",
+    options_json: Annotated[
+        str | None,
+        typer.Option(
+            "--options",
+            help='Any other job options as JSON, as the API takes them: \'{"preprocess": '
+            '{"clean": true}}\'.',
+        ),
+    ] = None,
+) -> None:
+    """OCR files here and now, without a server; the result goes to stdout unless -o is given."""
+    from pydantic import ValidationError
+
+    from untxt.engines import EngineRegistry
+    from untxt.formats import FORMATS
+    from untxt.options import JobOptions
+    from untxt.pipeline import recognize_document
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    if format not in FORMATS:
+        raise fail(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
+    fmt = FORMATS[format]
+    if fmt.binary and output is None and (len(files) > 1 or sys.stdout.isatty()):
+        raise fail(f"{format} is binary: name a file with -o, or redirect one file's output")
+    try:
+        extra = json.loads(options_json) if options_json else {}
+        if not isinstance(extra, dict):
+            raise fail("--options must be a JSON object")
+        options = JobOptions.model_validate(
+            {
+                "engine": engine,
+                "languages": lang or ["eng"],
+                "resolution": resolution,
+                "mode": mode,
+                "pdf_mode": pdf_mode,
+                **extra,
+            }
+        )
+    except (ValidationError, json.JSONDecodeError) as exc:
+        raise fail(str(exc)) from None
+    # One process reads the files: unless told otherwise, its engine gets every core.
+    settings = load_settings().with_overrides(workers=1)
+    targets = _output_paths(files, output, fmt.extension)
+    registry = EngineRegistry(settings)
+    try:
+        options = options.model_copy(
+            update={"engine": registry.resolve(options.engine, options.languages, options.mode)}
+        )
+    except UntxtError as exc:
+        raise fail(str(exc)) from None
+    failures = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        for path, target in zip(files, targets, strict=True):
+            bar = None
+
+            def report(done: int, total: int, path: Path = path) -> None:
+                nonlocal bar
+                if total > 1 and bar is None:
+                    bar = progress.add_task(path.name, total=total)
+                if bar is not None:
+                    progress.update(bar, completed=done)
+
+            data = path.read_bytes()
+            try:
+                document = recognize_document(
+                    data,
+                    options,
+                    registry.get(options.engine),
+                    max_pages=settings.max_pages,
+                    max_pixels=settings.max_image_pixels,
+                    source=path.name,
+                    on_page=report,
+                )
+                images = _page_images(data, document, options, settings) if fmt.needs_images else []
+            except UntxtError as exc:
+                failures += 1
+                err.print(f"[red]untxt: {path}:[/red] {exc}", highlight=False)
+                continue
+            rendered = fmt.render(document, images)
+            if target is not None:
+                target.write_bytes(rendered)
+            elif fmt.binary:
+                sys.stdout.buffer.write(rendered)
+                sys.stdout.flush()
+            else:
+                text = rendered.decode()
+                sys.stdout.write(text if text.endswith("\n") else text + "\n")
+                sys.stdout.flush()
+    if failures:
+        raise typer.Exit(1)
+
+
+def _page_images(data: bytes, document: Any, options: Any, settings: Settings) -> list[bytes]:
+    """The pages of ``data`` that ``document`` holds, as the images OCR read."""
+    from untxt.formats.images import page_images
+    from untxt.pipeline.inputs import inspect_input
+
+    info = inspect_input(data, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels)
+    return page_images(
+        data,
+        info.media_type,
+        [page.number for page in document.pages],
+        dpi=options.dpi,
+        max_pixels=settings.max_image_pixels,
+    )
+
+
+def _output_paths(files: list[Path], output: Path | None, extension: str) -> list[Path | None]:
+    if output is None:
+        return [None] * len(files)
+    if len(files) == 1 and not output.is_dir():
+        output.parent.mkdir(parents=True, exist_ok=True)
+        return [output]
+    output.mkdir(parents=True, exist_ok=True)
+    return [output / f"{path.stem}.{extension}" for path in files]
+
+
+def compare(
+    file: Annotated[Path, typer.Argument(help="An image or PDF.", exists=True, dir_okay=False)],
+    engine: Annotated[
+        list[str] | None,
+        typer.Option("--engine", "-e", help="An engine to compare; repeat (default: all usable)."),
+    ] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", "-l", help="Language code; repeat for several.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Read a file with several engines, here and now; print each one's text and how they agree."""
+    from rich.table import Table
+
+    from untxt.compare import pairwise
+    from untxt.engines import EngineRegistry
+    from untxt.formats.text import render_text
+    from untxt.options import JobOptions
+    from untxt.pipeline import recognize_document
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    settings = load_settings()
+    registry = EngineRegistry(settings)
+    options = JobOptions(languages=lang or ["eng"])
+    names = engine or [info.name for info in registry.describe() if info.available]
+    data = file.read_bytes()
+    readings: dict[str, dict[str, Any]] = {}
+    for name in names:
+        try:
+            document = recognize_document(
+                data,
+                options.model_copy(update={"engine": name}),
+                registry.get(name),
+                max_pages=settings.max_pages,
+                max_pixels=settings.max_image_pixels,
+                source=file.name,
+            )
+        except UntxtError as exc:
+            if engine:
+                raise fail(f"{name}: {exc}") from None
+            continue  # an engine that cannot read this job is left out when none was named
+        readings[name] = {
+            "text": render_text(document),
+            "confidence": document.confidence,
+            "seconds": document.seconds,
+        }
+    if len(readings) < 2:
+        raise fail(f"comparing needs two engines that can read this; got {', '.join(readings)}")
+    agreement = pairwise({name: r["text"] for name, r in readings.items()})
+    if as_json:
+        report = {"engines": readings, "agreement": [a.model_dump() for a in agreement]}
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    out = Console()
+    summary = Table("engine", "seconds", "confidence", "words", title=file.name)
+    for name, r in readings.items():
+        confidence = "-" if r["confidence"] is None else f"{r['confidence']:.3f}"
+        summary.add_row(name, f"{r['seconds']:.2f}", confidence, str(len(r["text"].split())))
+    out.print(summary)
+    pairs = Table("engine", "engine", "agreement")
+    for pair in agreement:
+        pairs.add_row(pair.a, pair.b, f"{pair.agreement:.3f}")
+    out.print(pairs)
+    for name, r in readings.items():
+        out.rule(name)
+        out.print(r["text"], markup=False, highlight=False)
