@@ -195,7 +195,8 @@ class Settings(BaseSettings):
         0.05,
         gt=0,
         description="Seconds between looks for new events while clients are subscribed "
-        "(SQLite; on PostgreSQL, LISTEN wakes streams and this is the pace after it fails).",
+        "(SQLite, where a look asks only whether anything committed; on PostgreSQL, LISTEN "
+        "wakes streams and this is the pace after it fails).",
     )
     # Webhooks: delivery of events to subscribers' URLs (see docs/events.md).
     webhook_delivery: bool = Field(

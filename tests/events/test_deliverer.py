@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from tests.conftest import make_settings
 from tests.events.receiver import Receiver, Reply, running_receiver
+from tests.events.test_stream_hub_sqlite import queue_job_elsewhere
 from tests.queue.helpers import OWNER, make_job
 from untxt.config import Settings
-from untxt.db import Database
+from untxt.db import Database, upgrade
 from untxt.db.models import WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 from untxt.db.types import utcnow
+from untxt.events import deliverer as deliverer_module
 from untxt.events.deliverer import Deliverer
 from untxt.events.webhooks import new_secret
 from untxt.queue import deliveries, subscriptions
@@ -268,3 +270,31 @@ def test_two_deliverers_send_each_event_once(db: Database, tmp_path: Path) -> No
     assert len(ids) == 15 and len(set(ids)) == 15
     assert all(r.verified for r in receiver.received)
     assert {d.status for d in _deliveries(db, subscription)} == {"succeeded"}
+
+
+def test_on_sqlite_a_quiet_loop_reads_nothing_and_another_process_commit_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers commit events in other processes, out of reach of this process's commit
+    hook: the loop sees them through SQLite's commit counter, and reads only then."""
+    sqlite = Database(f"sqlite:///{tmp_path / 'untxt.db'}")
+    upgrade(sqlite)
+    reads = 0
+
+    def counted(session: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        return deliveries.next_due_at(session)
+
+    monkeypatch.setattr(deliverer_module, "next_due_at", counted)
+    with running_receiver() as receiver, _deliverer(_settings(tmp_path, sqlite), sqlite):
+        _subscribe(sqlite, receiver, ["job.queued"])
+        time.sleep(0.2)  # the loop reads once after the subscription's commit
+        before = reads
+        time.sleep(0.5)  # 25 looks at a quiet file
+        quiet = reads - before
+        queue_job_elsewhere(sqlite)
+        (arrived,) = receiver.wait_for(1)
+    assert quiet == 0
+    assert arrived.verified and arrived.payload is not None
+    assert arrived.payload["type"] == "job.queued"

@@ -5,7 +5,8 @@ deliveries with a lease (:mod:`untxt.queue.deliveries`), so a delivery goes out
 from one node at a time, and one whose node died is sent again once its lease
 ends. A commit that recorded events wakes the loop at once in the committing
 process, and on PostgreSQL in every process through ``LISTEN untxt_events``;
-otherwise it looks every ``UNTXT_WEBHOOK_POLL_INTERVAL`` seconds (a cheap read).
+otherwise it looks every ``UNTXT_WEBHOOK_POLL_INTERVAL`` seconds (a cheap read, and
+on SQLite only after a commit: see :mod:`untxt.db.changes`).
 
 Outcomes: a 2xx answer delivers; 410 Gone disables the endpoint; anything else
 (another status, a timeout, a refused connection, an address that fails the
@@ -28,6 +29,7 @@ from typing import Any
 import psycopg
 
 from untxt.config import Settings
+from untxt.db.changes import ChangeWatch
 from untxt.db.session import Database
 from untxt.db.types import utcnow
 from untxt.events.ssrf import parse_allowed_hosts
@@ -86,6 +88,10 @@ class Deliverer:
         self._pool: ThreadPoolExecutor | None = None
         self._threads: list[threading.Thread] = []
         self._remove_hook: Any = None
+        self._changes = ChangeWatch(db)
+        #: When the soonest delivery falls due, as last read; read again after a commit.
+        self._due: datetime | None = None
+        self._due_known = False
 
     def start(self) -> None:
         """Start the loop (and on PostgreSQL the listener) on daemon threads."""
@@ -111,6 +117,7 @@ class Deliverer:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._sender.close()
+        self._changes.close()
         log.info("webhook delivery stopped", node=self.lease_owner)
 
     def wake(self) -> None:
@@ -139,8 +146,11 @@ class Deliverer:
         if free == 0:
             return poll  # a finishing delivery wakes the loop
         now = utcnow()
-        with self._db.read() as session:
-            due = next_due_at(session)
+        if self._changes.changed() or not self._due_known:
+            with self._db.read() as session:
+                self._due = next_due_at(session)
+            self._due_known = True
+        due = self._due
         if due is None:
             return poll
         if due > now:
@@ -154,6 +164,7 @@ class Deliverer:
                 now=now,
                 new_secret=new_secret,
             )
+        self._due_known = False  # a claim that took nothing may have changed nothing
         for delivery in claimed:
             self._submit(delivery)
         # A full claim may have left more due: look again at once.

@@ -9,8 +9,10 @@ wake-up that is lost or merged with another costs nothing but a little latency.
   from any worker on any node; the hub runs ``LISTEN untxt_events`` on a
   connection of its own, and also looks now and then in case a notification was
   lost (while it reconnects, say).
-- On SQLite the workers are other processes on the same machine: the hub asks for
-  the newest event id every ``poll_interval`` seconds, a primary-key lookup.
+- On SQLite the workers are other processes on the same machine: every
+  ``poll_interval`` seconds the hub asks SQLite whether anything committed (a
+  :class:`~untxt.db.changes.ChangeWatch`, microseconds), and only then reads the
+  newest event id.
 - Either way a commit in this very process (a cancel, a submit) wakes it at once.
 
 The hub watches only while at least one client is subscribed.
@@ -27,6 +29,7 @@ from typing import Any
 import psycopg
 from starlette.concurrency import run_in_threadpool
 
+from untxt.db.changes import ChangeWatch
 from untxt.db.session import Database
 from untxt.logs import get_logger
 from untxt.queue.event_reads import event_ids_after
@@ -91,6 +94,7 @@ class EventHub:
         gap_timeout: float = 5.0,
     ) -> None:
         self._db = db
+        self._changes = ChangeWatch(db)
         self._poll_interval = poll_interval
         self._fallback_interval = fallback_interval
         self._gap_timeout = gap_timeout
@@ -167,6 +171,7 @@ class EventHub:
                 await self._task
             self._task = None
         await self._close_listener()
+        self._changes.close()
         self._closing = False  # the app may be started again (tests do)
 
     def _ensure_running(self) -> None:
@@ -229,7 +234,14 @@ class EventHub:
 
     async def _wait_for_change(self) -> None:
         """Return once new events may have committed (or it is time to look anyway)."""
-        if self._db.dialect != "postgresql" or not self._may_listen():
+        if self._db.dialect == "sqlite":
+            # Local commits set the flag; the workers' are seen by the watch.
+            assert self._has_subscribers is not None
+            while self._has_subscribers.is_set():
+                if await self._sleep(self._poll_interval) or self._changes.changed():
+                    return
+            return
+        if not self._may_listen():
             await self._sleep(self._poll_interval)
             return
         try:
@@ -249,10 +261,15 @@ class EventHub:
             await self._close_listener()
             await self._sleep(self._poll_interval)
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float) -> bool:
+        """Wait ``seconds``, or less if a commit in this process ends the wait: ``True``
+        if one did."""
+        woken = False
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._local.wait(), seconds)
+            woken = True
         self._local.clear()
+        return woken
 
     def _may_listen(self) -> bool:
         return time.monotonic() - self._listen_failed_at > _RELISTEN_AFTER_S
