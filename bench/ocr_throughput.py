@@ -7,7 +7,8 @@ in the same process, alternating in rounds:
 - bare engine, N processes: the same loop split over as many processes as
   `untxt serve` has workers (the same cores the service gets);
 - the service: `untxt serve` with its default workers; one POST /v1/ocr of the
-  PDF, polled until the job is completed (submit to all results stored).
+  PDF, followed on its event stream until the job is completed (submit to all
+  results stored).
 
     python bench/ocr_throughput.py [--pages 20] [--rounds 3] [--workers N]
 """

@@ -5,7 +5,7 @@ by up to ``--skew`` degrees (alternately either way), and its ground-truth
 text. In one run, alternating which goes first in each round:
 
 - untxt: ``untxt serve`` with ``--workers`` workers; one POST /v1/ocr of the PDF
-  asking for ``outputs: ["pdf"]``, polled until completed, the PDF downloaded;
+  asking for ``outputs: ["pdf"]``, followed on its event stream until completed, the PDF downloaded;
 - OCRmyPDF: ``ocrmypdf --output-type pdf --jobs N`` on the same file (the
   system Tesseract; no Ghostscript needed for this output type).
 

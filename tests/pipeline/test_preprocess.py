@@ -24,6 +24,8 @@ from untxt.pipeline.preprocess import (
     invert,
     map_box,
     prepare,
+    shear_columns,
+    shear_map,
     straighten_map,
     turn_map,
 )
@@ -104,6 +106,27 @@ def test_straightening_and_enlarging_map_back_to_a_box_holding_the_original() ->
     assert back.x0 <= box.x0 and back.y0 <= box.y0 and back.x1 >= box.x1 and back.y1 >= box.y1
     assert back.x1 - back.x0 <= 90 and back.y1 - back.y0 <= 40
     assert compose(forward, invert(forward)) == pytest.approx(IDENTITY)
+
+
+def test_levelling_by_shear_moves_columns_whole_and_its_map_says_where() -> None:
+    """Each column moves down by whole pixels, its pixels unchanged, and a dark pixel
+    mapped forward lands on the same dark pixel of the result."""
+    image = Image.new("L", (300, 80), 255)
+    image.paste(0, (10, 40, 290, 44))  # a rule leaning 2 degrees, drawn as steps
+    image = image.rotate(2, fillcolor=255)
+    forward, size, drops = shear_map(-2.0, *image.size)
+
+    levelled = shear_columns(image, drops, size)
+
+    assert size == levelled.size == (300, 80 + int(drops.max()))
+    pixels, moved = np.asarray(image), np.asarray(levelled)
+    for x in (0, 150, 299):
+        assert (moved[drops[x] : drops[x] + 80, x] == pixels[:, x]).all()
+    rows = [int(np.flatnonzero(moved[:, x] < 128).mean()) for x in range(20, 280, 20)]
+    assert max(rows) - min(rows) <= 1  # the rule is level
+    for y, x in zip(*np.nonzero(pixels < 128), strict=True):
+        there = map_box(BBox(x0=x, y0=y, x1=x + 1, y1=y + 1), forward, *size)
+        assert moved[there.y0 : there.y1, there.x0 : there.x1].min() < 128
 
 
 # -- upright, turned, skewed ---------------------------------------------------------------
@@ -196,6 +219,23 @@ def test_a_skewed_page_is_straightened_and_its_boxes_stay_on_the_loaded_page(
     assert page.preprocessing.skew == pytest.approx(-skew, abs=0.2)
     assert _words(page) == TEXT
     assert _words(unstraightened) != TEXT
+    _assert_boxes_on_ink(page, image)
+
+
+def test_a_slightly_skewed_page_is_levelled_without_resampling(tesseract: OcrEngine) -> None:
+    """Up to a few degrees the columns are moved whole: the engine gets the page's own
+    pixel values (and white), never a blend of neighbours."""
+    image = samples.text_image(PARAGRAPH, size=28).rotate(
+        2.5, expand=True, fillcolor=255, resample=Image.Resampling.BICUBIC
+    )
+
+    prepared = prepare(image, Preprocess(), upscale=True, max_pixels=PLENTY)
+    page = _read(image, tesseract)
+
+    assert prepared.preprocessing.skew == pytest.approx(-2.5, abs=0.2)
+    assert prepared.image.width == image.width
+    assert set(np.unique(prepared.image)) <= set(np.unique(image)) | {255}
+    assert _words(page) == TEXT
     _assert_boxes_on_ink(page, image)
 
 

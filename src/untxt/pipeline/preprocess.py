@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from untxt.document import BBox, Block, Line, Page, Preprocessing, Word
@@ -46,6 +47,12 @@ IDENTITY: Final[Affine] = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 _SMALL_LINE_PX = 16
 _TARGET_LINE_PX = 32
 _MAX_UPSCALE = 4.0
+
+# Skews up to this many degrees are levelled by shifting whole columns of pixels up or
+# down (a shear): lines come out level and every pixel as it was, with no resampling
+# blur, in about a quarter of the time of turning the page. Glyphs keep their lean,
+# which is slight this close to upright; beyond it the page is turned.
+_SHEAR_MAX_SKEW = 3.0
 
 _PIL_TURN = {
     90: Image.Transpose.ROTATE_270,  # PIL turns counterclockwise
@@ -171,6 +178,37 @@ def straighten_map(
     ), (out_w, out_h)
 
 
+def shear_map(
+    skew: float, width: int, height: int
+) -> tuple[Affine, tuple[int, int], NDArray[np.int64]]:
+    """The map that levels lines leaning ``skew`` degrees (counterclockwise straightens
+    them) by moving each column of a ``width`` x ``height`` image down; the size of the
+    result, and how many whole pixels each column moves down."""
+    slope = math.tan(math.radians(skew))
+    # As turning would, to first order: y' = y - slope * (x - width / 2), at column centres.
+    drops = np.round(-slope * (np.arange(width) + 0.5 - width / 2)).astype(np.int64)
+    lift = int(drops.min())
+    drops -= lift
+    size = (width, height + int(drops.max()))
+    return (1.0, 0.0, 0.0, -slope, 1.0, slope * width / 2 - lift), size, drops
+
+
+def shear_columns(
+    image: Image.Image, drops: NDArray[np.int64], size: tuple[int, int]
+) -> Image.Image:
+    """``image`` with column ``x`` moved ``drops[x]`` pixels down, on a white canvas of
+    ``size``."""
+    pixels = np.asarray(image)
+    out = np.full((size[1], size[0], *pixels.shape[2:]), 255, dtype=np.uint8)
+    # Neighbouring columns move together: one copy per run of them.
+    edges = np.flatnonzero(np.diff(drops)) + 1
+    starts, ends = np.concatenate(([0], edges)), np.concatenate((edges, [image.width]))
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        top = int(drops[start])
+        out[top : top + image.height, start:end] = pixels[:, start:end]
+    return Image.fromarray(out)
+
+
 def _warp(image: Image.Image, m: Affine, size: tuple[int, int], enlarge: bool) -> Image.Image:
     """``image`` under the map ``m``, on a white canvas of ``size``."""
     a, b, c, d, e, f = m
@@ -259,7 +297,11 @@ def prepare(
                 height = line_height(lines_ink, lines.angle)
                 scale = _upscale_factor(height, image.size, max_pixels)
 
-    if skew:
+    if skew and scale == 1.0 and abs(skew) <= _SHEAR_MAX_SKEW:
+        level, size, drops = shear_map(skew, *image.size)
+        image = shear_columns(image, drops, size)
+        to_prepared = compose(to_prepared, level)
+    elif skew:
         straighten, size = straighten_map(skew, scale, *image.size)
         image = _warp(image, straighten, size, enlarge=scale > 1)
         to_prepared = compose(to_prepared, straighten)
