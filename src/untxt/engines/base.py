@@ -70,6 +70,10 @@ class OcrEngine(ABC):
     name: ClassVar[str]
     #: Job ``mode`` values this engine can honour; others are refused at submit.
     modes: ClassVar[frozenset[str]]
+    #: Whether a slightly skewed page may be levelled for it by shifting whole columns
+    #: of pixels (quick, no resampling, glyphs left leaning a little) rather than by
+    #: turning it with interpolation (see :mod:`untxt.pipeline.preprocess`).
+    levels_by_shear: ClassVar[bool] = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:

@@ -52,6 +52,7 @@ def recognize_page(
         image,
         options.preprocess,
         upscale=media_type != PDF,
+        shear=engine.levels_by_shear,
         max_pixels=max_pixels,
         tessdata=tessdata,
     )
