@@ -228,6 +228,13 @@ def _place_line(words: list[Word], frame: _Frame, angle: float) -> list[_Placed]
 
 def _show_line(placed: list[_Placed], font: TextFont, angle: float) -> Iterable[bytes]:
     cos, sin = math.cos(angle), math.sin(angle)
+    # Every word of the line is drawn turned alike: the matrix's turn is written once.
+    turn = b"%s %s %s %s" % (
+        pdf_number(cos, 5),
+        pdf_number(sin, 5),
+        pdf_number(-sin, 5),
+        pdf_number(cos, 5),
+    )
     for i, word in enumerate(placed):
         after = placed[i + 1] if i + 1 < len(placed) else None
         length = word.length
@@ -239,27 +246,22 @@ def _show_line(placed: list[_Placed], font: TextFont, angle: float) -> Iterable[
             short = min(_MIN_WORD_GAP * word.size - gap, _MAX_TRIM * length)
             if short > 0:
                 length -= short
-        yield _show(font.encode(word.text), word.x, word.y, length, word.size, cos, sin)
+        yield _show(font.encode(word.text), word.x, word.y, length, word.size, turn)
         if after is None:
             break
         # A real space up to the next word, for extractors that do not infer one.
         end_x, end_y = word.x + length * cos, word.y + length * sin
         gap = (after.x - end_x) * cos + (after.y - end_y) * sin
-        yield _show(font.encode(" "), end_x, end_y, max(gap, 0.01 * word.size), word.size, cos, sin)
+        yield _show(font.encode(" "), end_x, end_y, max(gap, 0.01 * word.size), word.size, turn)
 
 
-def _show(
-    codes: bytes, x: float, y: float, length: float, size: float, cos: float, sin: float
-) -> bytes:
+def _show(codes: bytes, x: float, y: float, length: float, size: float, turn: bytes) -> bytes:
     glyphs = len(codes) // 2
     stretch = 100 * length / (glyphs * GLYPH_ADVANCE * size)
-    return b"/F0 %s Tf %s Tz %s %s %s %s %s %s Tm <%s> Tj" % (
+    return b"/F0 %s Tf %s Tz %s %s %s Tm <%s> Tj" % (
         pdf_number(size),
         pdf_number(stretch),
-        pdf_number(cos, 5),
-        pdf_number(sin, 5),
-        pdf_number(-sin, 5),
-        pdf_number(cos, 5),
+        turn,
         pdf_number(x),
         pdf_number(y),
         codes.hex().encode(),

@@ -55,8 +55,8 @@ class PdfWriter:
 
 def pdf_number(value: float, places: int = 2) -> bytes:
     """A PDF number: fixed-point, without trailing zeros."""
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
-    return (text if text not in ("-0", "") else "0").encode()
+    text = (b"%.*f" % (places, value)).rstrip(b"0").rstrip(b".")
+    return text if text not in (b"-0", b"") else b"0"
 
 
 def pdf_text_string(text: str) -> bytes:

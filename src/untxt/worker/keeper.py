@@ -53,6 +53,9 @@ class LeaseKeeper:
             except Exception:  # a failed heartbeat is retried; the lease has slack
                 log.warning("heartbeat failed", task=lease.task_id, exc_info=True)
                 continue
-            if not alive:
+            with self._lock:
+                # The task may have finished while its heartbeat was on its way.
+                lost = not alive and self._lease is lease
+            if lost:
                 # Fencing rejects whatever this worker writes for the task from now on.
                 log.warning("lease lost", task=lease.task_id, job=lease.job_id)

@@ -88,7 +88,7 @@ class Worker:
             outcome = self._runner.run(lease)
         else:
             with keeper.hold(lease):
-                outcome = self._runner.run(lease)
+                outcome = self._runner.run(lease, keeper)
         self.tasks_run += 1
         return outcome
 

@@ -32,6 +32,7 @@ from untxt.queue import (
 from untxt.queue.jobs import page_result_keys
 from untxt.storage import BlobStore
 from untxt.storage.keys import page_blob_key, result_blob_key
+from untxt.worker.keeper import LeaseKeeper
 
 log = get_logger(__name__)
 
@@ -64,19 +65,23 @@ class TaskRunner:
         # Pages of one document usually arrive one after another: keep its bytes.
         self._cached: tuple[str, bytes] | None = None
 
-    def run(self, lease: Lease) -> Outcome:
-        """Run ``lease`` to an outcome; a failure becomes a retry or a failed job, not an error."""
+    def run(self, lease: Lease, keeper: LeaseKeeper | None = None) -> Outcome:
+        """Run ``lease`` to an outcome; a failure becomes a retry or a failed job, not an error.
+
+        ``keeper``, holding ``lease``, is handed the assembly's lease when the last page
+        leads straight on to it.
+        """
         work: _Work | None = None
         try:
             work = self._load(lease.job_id)
             self._check_time_limit(work)
             if lease.page == ASSEMBLE_PAGE:
                 return self._assemble(lease, work)
-            return self._page(lease, work)
+            return self._page(lease, work, keeper)
         except Exception as exc:
             return self._fail(lease, work, exc)
 
-    def _page(self, lease: Lease, work: _Work) -> Outcome:
+    def _page(self, lease: Lease, work: _Work, keeper: LeaseKeeper | None) -> Outcome:
         page = recognize_page(
             self._blob(work.blob_key),
             work.media_type,
@@ -104,7 +109,12 @@ class TaskRunner:
         log.debug("page done", job=work.job_id, page=lease.page, outcome=done.outcome.value)
         if done.assemble is None:
             return done.outcome
-        return self.run(done.assemble)
+        if keeper is None:
+            return self.run(done.assemble)
+        # The page's lease has ended: a large result can take longer to render than a
+        # lease lasts, so it is the assembly's that must be kept alive now.
+        with keeper.hold(done.assemble):
+            return self.run(done.assemble, keeper)
 
     def _assemble(self, lease: Lease, work: _Work) -> Outcome:
         with self._db.read() as session:
