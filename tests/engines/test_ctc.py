@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from untxt.engines.ctc import MarkDecoder, with_marks
+from untxt.engines.ctc import UNEXPECTED_WEIGHT, MarkDecoder, with_marks
 
 # A toy alphabet laid out as rapidocr lays out the recogniser's: blank first, space last.
-SYMBOLS = ["blank", "A", "B", "1", "2", ",", ".", ":", " "]
+SYMBOLS = ["blank", "A", "B", "\u00c1", "1", "2", ",", ".", ":", " "]
 INDEX = {s: i for i, s in enumerate(SYMBOLS)}
 SPACE = INDEX[" "]
 MARKS = [SPACE, INDEX["."], INDEX[":"]]
+A_ACUTE = "\u00c1"
+# What an English job expects: everything but the accented letter.
+ASCII_ONLY = np.array([1.0 if s.isascii() else UNEXPECTED_WEIGHT for s in SYMBOLS])
 
 
 def _columns(*columns: dict[str, float]) -> np.ndarray:
@@ -89,6 +92,26 @@ def test_repeated_characters_are_not_mistaken_for_gaps() -> None:
     assert _decode(probs) == "AB"
 
 
+def test_a_character_the_job_does_not_use_gives_way_to_a_near_rival_it_does() -> None:
+    near = _columns({A_ACUTE: 0.6, "A": 0.2}, {"blank": 0.9}, {"B": 0.9})
+    sure = _columns({A_ACUTE: 0.9, "A": 0.05}, {"blank": 0.9}, {"B": 0.9})
+
+    path, prob = with_marks(near, MARKS, space=SPACE, weights=ASCII_ONLY)
+
+    assert _text(path) == "AB"
+    assert prob[0] == pytest.approx(0.2)  # the model's own probability of what is kept
+    assert _decode(near) == A_ACUTE + "B"
+    assert _text(with_marks(sure, MARKS, space=SPACE, weights=ASCII_ONLY)[0]) == A_ACUTE + "B"
+
+
+def test_weights_never_decide_whether_a_character_is_read() -> None:
+    probs = _columns({"A": 0.9}, {"blank": 0.5, A_ACUTE: 0.45, "A": 0.04}, {"B": 0.9})
+
+    path, _ = with_marks(probs, MARKS, space=SPACE, weights=ASCII_ONLY)
+
+    assert _text(path) == "AB"
+
+
 class _RapidocrLikeDecoder:
     """The part of rapidocr's CTCLabelDecode that MarkDecoder relies on."""
 
@@ -129,3 +152,18 @@ def test_the_decoder_refuses_a_character_list_without_the_space_last() -> None:
 
     with pytest.raises(ValueError, match="space"):
         MarkDecoder(inner)
+
+
+def test_the_decoder_weighs_characters_as_told_until_told_otherwise() -> None:
+    decoder = MarkDecoder(_RapidocrLikeDecoder())
+    batch = _columns({A_ACUTE: 0.6, "A": 0.2}, {"blank": 0.9}, {"B": 0.9})[np.newaxis]
+
+    def read() -> str:
+        lines, _ = decoder(batch, False, wh_ratio_list=(1.0,), max_wh_ratio=1.0)
+        return str(lines[0][0])
+
+    assert read() == A_ACUTE + "B"
+    decoder.expect(str.isascii)
+    assert read() == "AB"
+    decoder.expect(None)
+    assert read() == A_ACUTE + "B"

@@ -16,6 +16,7 @@ from untxt.document import BBox, Page, Word
 from untxt.engines import EngineRegistry
 from untxt.engines.ppocr import (
     PpOcrEngine,
+    _expected_characters,
     _fold,
     _latin_only,
     _read_marks,
@@ -290,3 +291,12 @@ def test_a_small_receipt_on_a_large_scan_is_read_with_boxes_on_the_scan(
         centre = ((word.bbox.x0 + word.bbox.x1) / 2, (word.bbox.y0 + word.bbox.y1) / 2)
         assert origin[0] + ink.x0 <= centre[0] <= origin[0] + ink.x1, word.text
         assert origin[1] + ink.y0 <= centre[1] <= origin[1] + ink.y1, word.text
+
+
+def test_english_jobs_expect_ascii_other_latin_jobs_accents_but_no_chinese() -> None:
+    english = _expected_characters(["eng"])
+    french = _expected_characters(["eng", "fra"])
+    assert english is not None and french is not None
+    assert english("A") and not english("\u00c1") and not english("\u00d7")
+    assert french("\u00c1") and french("A") and not french("\u4e2d")
+    assert _expected_characters(["eng", "chi_sim"]) is None  # every character alike

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import version as _package_version
 from pathlib import Path
 from typing import Any, ClassVar
@@ -55,6 +55,8 @@ _FALLBACK_RANK = 5.0
 
 # Languages written with full-width punctuation, which is kept for them.
 _FULL_WIDTH_LANGUAGES = frozenset({"chi_sim", "chi_tra", "jpn"})
+# Languages written in ASCII alone.
+_ASCII_LANGUAGES = frozenset({"eng"})
 
 _MAX_SIDE = 2000
 # Detection enlarges an image until its shorter side is this long (rapidocr's default).
@@ -117,6 +119,7 @@ class PpOcrEngine(OcrEngine):
         self._threads = max(1, threads)
         self._use_cuda = device != "cpu" and cuda_available()
         self._ocr: Any = None
+        self._decoder: MarkDecoder | None = None
         self._lock = threading.Lock()
 
     @classmethod
@@ -159,7 +162,7 @@ class PpOcrEngine(OcrEngine):
                         ort + "use_cuda": self._use_cuda,
                     }
                 )
-                _read_marks(ocr)
+                self._decoder = _read_marks(ocr)
                 self._ocr = ocr
             return self._ocr
 
@@ -176,6 +179,8 @@ class PpOcrEngine(OcrEngine):
         if image.mode != "RGB":
             image = image.convert("RGB")
         ocr = self._engine()
+        assert self._decoder is not None
+        self._decoder.expect(_expected_characters(languages))
         started = time.perf_counter()
         # rapidocr reads a bounded number of pixels a side: on a large scan of a small
         # receipt, spend them on the receipt. A smaller image is read whole: detection
@@ -232,15 +237,18 @@ class PpOcrEngine(OcrEngine):
         return boxes
 
 
-def _read_marks(ocr: Any) -> None:
-    """Have rapidocr's recogniser put back the spaces, stops and colons greedy decoding drops.
+def _read_marks(ocr: Any) -> MarkDecoder:
+    """Have rapidocr's recogniser put back the spaces, stops and colons greedy decoding
+    drops, and weigh characters by the job's languages; returns the decoder that does.
 
     rapidocr has no option for this: its recogniser's decoder is swapped for
     :class:`untxt.engines.ctc.MarkDecoder`, which wraps it.
     """
     try:
         recognizer = ocr._load_rec_model()
-        recognizer.postprocess_op = MarkDecoder(recognizer.postprocess_op)
+        decoder = MarkDecoder(recognizer.postprocess_op)
+        recognizer.postprocess_op = decoder
+        return decoder
     except (AttributeError, KeyError, ValueError) as exc:
         raise EngineUnavailableError(
             f"ppocr: rapidocr {_package_version('rapidocr')} does not expose its recogniser's "
@@ -306,6 +314,21 @@ def _latin_only(words: list[Word]) -> list[Word]:
         if any(c.isalnum() for c in rest):
             kept.append(word.model_copy(update={"text": rest}))
     return kept
+
+
+def _expected_characters(languages: Sequence[str]) -> Callable[[str], bool] | None:
+    """Which characters the job's languages use, for the decoder to favour (see
+    :data:`untxt.engines.ctc.UNEXPECTED_WEIGHT`); ``None`` for all alike.
+
+    English is written in ASCII: an accented letter, a multiplication sign or a middle
+    dot in an English job is more likely a misreading of ``A``, ``X`` or ``.`` that the
+    model nearly chose. Other Latin-script languages use accents, but no Chinese or kana.
+    """
+    if set(languages) <= _ASCII_LANGUAGES:
+        return str.isascii
+    if not any(code in _FULL_WIDTH_LANGUAGES for code in languages):
+        return lambda char: not _EAST_ASIAN.match(char)
+    return None
 
 
 def _fold(text: str) -> str:
