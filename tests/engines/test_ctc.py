@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from untxt.engines.ctc import UNEXPECTED_WEIGHT, MarkDecoder, with_marks
+from untxt.engines.ctc import UNEXPECTED_WEIGHT, MarkDecoder, join_split_words, with_marks
 
 # A toy alphabet laid out as rapidocr lays out the recogniser's: blank first, space last.
-SYMBOLS = ["blank", "A", "B", "\u00c1", "1", "2", ",", ".", ":", " "]
+SYMBOLS = ["blank", "A", "B", "N", "\u00c1", "1", "2", ",", ".", ":", " "]
 INDEX = {s: i for i, s in enumerate(SYMBOLS)}
 SPACE = INDEX[" "]
 MARKS = [SPACE, INDEX["."], INDEX[":"]]
@@ -167,3 +167,70 @@ def test_the_decoder_weighs_characters_as_told_until_told_otherwise() -> None:
     assert read() == "AB"
     decoder.expect(None)
     assert read() == A_ACUTE + "B"
+
+
+# -- words printed letter-spaced ---------------------------------------------------------
+
+LETTERS = ["blank", *"ACDEGINOR", " "]
+LETTER = {s: i for i, s in enumerate(LETTERS)}
+LEXICON = frozenset({"garden", "grace", "a", "and", "cod", "code", "coder", "go", "on", "r"})
+
+
+def _path(text: str, read: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """A path spelling ``text``, a blank after each character; the greedy path reads the
+    spaces at the positions of ``read`` that hold ``^``, and none of the others."""
+    path, greedy = [], []
+    for i, char in enumerate(text):
+        path += [LETTER[char], 0]
+        read_here = char == " " and i < len(read) and read[i] == "^"
+        greedy += [LETTER[char] if char != " " or read_here else 0, 0]
+    return np.array(path), np.array(greedy)
+
+
+def _spelled(path: np.ndarray) -> str:
+    return "".join(LETTERS[s] for s in path if s)
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        ("GAR DEN", "GARDEN"),  # neither half a word: joined
+        ("CO DER", "CODER"),  # one half a word: joined
+        ("CODE R", "CODER"),  # a lone letter other than A or I is not a word
+        ("GO ON", "GO ON"),  # two words stay two
+        ("CODE AND", "CODE AND"),  # no word when joined
+        ("GR A CE", "GR A CE"),  # each space on its own: "GRA" and "ACE" are not words
+    ],
+)
+def test_a_space_put_back_inside_a_word_goes_when_the_halves_make_one(
+    text: str, joined: str
+) -> None:
+    path, greedy = _path(text)
+
+    join_split_words(path, greedy, LETTERS, space=LETTER[" "], lexicon=LEXICON)
+
+    assert _spelled(path) == joined
+
+
+def test_a_space_the_model_read_itself_stays() -> None:
+    path, greedy = _path("GAR DEN", read="   ^")
+
+    join_split_words(path, greedy, LETTERS, space=LETTER[" "], lexicon=LEXICON)
+
+    assert _spelled(path) == "GAR DEN"
+
+
+def test_the_decoder_joins_split_words_only_with_a_lexicon() -> None:
+    decoder = MarkDecoder(_RapidocrLikeDecoder())
+    # "BAN" read as "BA N": the space is put back in the gap, not read by the model.
+    batch = _columns({"B": 0.9}, {"A": 0.9}, {"blank": 0.8, " ": 0.15}, {"N": 0.9})[np.newaxis]
+
+    def read() -> str:
+        lines, _ = decoder(batch, False, wh_ratio_list=(1.0,), max_wh_ratio=1.0)
+        return str(lines[0][0])
+
+    assert read() == "BA N"
+    decoder.expect(None, frozenset({"ban"}))
+    assert read() == "BAN"
+    decoder.expect(None)
+    assert read() == "BA N"

@@ -19,6 +19,7 @@ from untxt.engines.ppocr import (
     _expected_characters,
     _fold,
     _latin_only,
+    _lexicon,
     _read_marks,
     cuda_available,
 )
@@ -300,3 +301,11 @@ def test_english_jobs_expect_ascii_other_latin_jobs_accents_but_no_chinese() -> 
     assert english("A") and not english("\u00c1") and not english("\u00d7")
     assert french("\u00c1") and french("A") and not french("\u4e2d")
     assert _expected_characters(["eng", "chi_sim"]) is None  # every character alike
+
+
+def test_english_jobs_join_letter_spaced_words_by_the_system_word_list() -> None:
+    """``make`` installs Debian's wamerican; other languages have no list to go by."""
+    english = _lexicon(["eng"])
+    assert english is not None
+    assert {"invoice", "returnable", "adjustments"} <= english
+    assert _lexicon(["eng", "fra"]) is None

@@ -17,13 +17,21 @@ sweep of the threshold).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["MARKS", "MARK_THRESHOLD", "UNEXPECTED_WEIGHT", "MarkDecoder", "with_marks"]
+__all__ = [
+    "MARKS",
+    "MARK_THRESHOLD",
+    "UNEXPECTED_WEIGHT",
+    "MarkDecoder",
+    "join_split_words",
+    "with_marks",
+]
 
 #: The marks put back: a word space, a full stop and a colon.
 MARKS = " .:"
@@ -85,6 +93,47 @@ def with_marks(
     return best, best_prob
 
 
+def join_split_words(
+    path: NDArray[np.int64],
+    greedy: NDArray[np.int64],
+    characters: Sequence[str],
+    *,
+    space: int,
+    lexicon: AbstractSet[str],
+) -> None:
+    """Take out the spaces put back inside a word printed letter-spaced, in place.
+
+    A space the greedy path did not read itself (``greedy``) and that splits a run of
+    letters goes when the two halves make a word of ``lexicon`` (lower case) and do
+    not each make one: ``GA RDENIA`` becomes ``GARDENIA``, ``AND PLEASE`` stays.
+    """
+    held = np.concatenate(([False], path[1:] == path[:-1]))
+    starts = np.flatnonzero((path != _BLANK) & ~held).tolist()
+    text = [characters[path[column]] for column in starts]
+    for i, column in enumerate(starts):
+        if path[column] != space or greedy[column] == space:
+            continue
+        left = i
+        while left > 0 and text[left - 1].isalpha():
+            left -= 1
+        right = i + 1
+        while right < len(text) and text[right].isalpha():
+            right += 1
+        before, after = "".join(text[left:i]).lower(), "".join(text[i + 1 : right]).lower()
+        if not before or not after or before + after not in lexicon:
+            continue
+        if _is_word(before, lexicon) and _is_word(after, lexicon):
+            continue
+        path[column] = _BLANK
+        text[i] = ""
+
+
+def _is_word(part: str, lexicon: AbstractSet[str]) -> bool:
+    # Word lists hold every letter of the alphabet; a lone letter split off a word is
+    # rarely one, except "a" and "i".
+    return part in lexicon and (len(part) > 1 or part in "ai")
+
+
 class MarkDecoder:
     """rapidocr's CTC decoder, fed the greedy path with marks put back (see :func:`with_marks`).
 
@@ -99,14 +148,21 @@ class MarkDecoder:
         self._decoder = decoder
         self._characters = characters
         self._weights: NDArray[np.float32] | None = None
+        self._lexicon: AbstractSet[str] | None = None
         self._space = len(characters) - 1
         index = {c: i for i, c in enumerate(characters) if i}
         self._marks = [self._space if m == " " else index[m] for m in marks if m in index]
         self._no_space_after = [index[c] for c in _NO_SPACE_AFTER if c in index]
 
-    def expect(self, expected: Callable[[str], bool] | None) -> None:
+    def expect(
+        self,
+        expected: Callable[[str], bool] | None,
+        lexicon: AbstractSet[str] | None = None,
+    ) -> None:
         """Read the characters for which ``expected`` is false as :data:`UNEXPECTED_WEIGHT`
-        times less likely from now on; ``None``: all characters alike."""
+        times less likely from now on (``None``: all characters alike), and join words
+        split letter-spaced by the words of ``lexicon`` (see :func:`join_split_words`)."""
+        self._lexicon = lexicon
         if expected is None:
             self._weights = None
             return
@@ -128,6 +184,15 @@ class MarkDecoder:
             )
             for line in preds
         ]
+        if self._lexicon:
+            for line, (path, _) in zip(preds, paths, strict=True):
+                join_split_words(
+                    path,
+                    line.argmax(axis=1),
+                    self._characters,
+                    space=self._space,
+                    lexicon=self._lexicon,
+                )
         indexes = np.stack([p[0] for p in paths])
         probs = np.stack([p[1] for p in paths])
         result: tuple[list[tuple[str, float]], list[Any]] = self._decoder.decode(

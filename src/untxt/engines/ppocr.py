@@ -17,6 +17,7 @@ detector does not box, are found on the pixels (:mod:`untxt.engines.colons`).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -57,6 +58,8 @@ _FALLBACK_RANK = 5.0
 _FULL_WIDTH_LANGUAGES = frozenset({"chi_sim", "chi_tra", "jpn"})
 # Languages written in ASCII alone.
 _ASCII_LANGUAGES = frozenset({"eng"})
+# Where a system's English word list may be (Debian's wamerican installs the first).
+_WORD_LISTS = ("/usr/share/dict/american-english", "/usr/share/dict/words")
 
 _MAX_SIDE = 2000
 # Detection enlarges an image until its shorter side is this long (rapidocr's default).
@@ -180,7 +183,7 @@ class PpOcrEngine(OcrEngine):
             image = image.convert("RGB")
         ocr = self._engine()
         assert self._decoder is not None
-        self._decoder.expect(_expected_characters(languages))
+        self._decoder.expect(_expected_characters(languages), _lexicon(languages))
         started = time.perf_counter()
         # rapidocr reads a bounded number of pixels a side: on a large scan of a small
         # receipt, spend them on the receipt. A smaller image is read whole: detection
@@ -329,6 +332,24 @@ def _expected_characters(languages: Sequence[str]) -> Callable[[str], bool] | No
     if not any(code in _FULL_WIDTH_LANGUAGES for code in languages):
         return lambda char: not _EAST_ASIAN.match(char)
     return None
+
+
+@functools.cache
+def _english_words() -> frozenset[str] | None:
+    """The system's English word list (Debian's ``wamerican``), lower case; ``None``
+    when there is none."""
+    for path in _WORD_LISTS:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                return frozenset(line.strip().lower() for line in handle if line.strip())
+        except OSError:
+            continue
+    return None
+
+
+def _lexicon(languages: Sequence[str]) -> frozenset[str] | None:
+    """Words that letter-spaced print may be joined into, for the job's languages."""
+    return _english_words() if set(languages) <= _ASCII_LANGUAGES else None
 
 
 def _fold(text: str) -> str:
