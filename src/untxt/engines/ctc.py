@@ -55,6 +55,7 @@ def with_marks(
     no_space_after: Sequence[int] = (),
     threshold: float = MARK_THRESHOLD,
     weights: NDArray[np.floating[Any]] | None = None,
+    greedy: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.floating[Any]]]:
     """The greedy symbol and its probability per column of one line, marks put back.
 
@@ -64,13 +65,16 @@ def with_marks(
     (one per symbol) choose which character a column where a character wins reads as:
     the likeliest after weighting, so that characters the job does not expect give way
     to near rivals it does. Whether a character is read at all is left to the model.
+    ``greedy`` is ``probs.argmax(axis=1)``, when the caller has it already.
     """
-    best = probs.argmax(axis=1)
+    best = (probs.argmax(axis=1) if greedy is None else greedy).copy()
     if weights is not None:
-        read = np.flatnonzero(best != _BLANK)
-        weighted = probs[read] * weights
-        weighted[:, _BLANK] = 0.0
-        best[read] = weighted.argmax(axis=1)
+        # Only a character weighed down can lose its column to another.
+        read = np.flatnonzero((best != _BLANK) & (weights[best] < 1.0))
+        if len(read):
+            weighted = probs[read] * weights
+            weighted[:, _BLANK] = 0.0
+            best[read] = weighted.argmax(axis=1)
     best_prob = probs[np.arange(len(best)), best]
     # The columns where a character starts: not blank, and not the one before held over.
     held = np.concatenate(([False], best[1:] == best[:-1]))
@@ -174,25 +178,22 @@ class MarkDecoder:
     def __call__(
         self, preds: NDArray[np.floating[Any]], return_word_box: bool = False, **kwargs: Any
     ) -> tuple[list[tuple[str, float]], list[Any]]:
-        paths = [
-            with_marks(
+        paths = []
+        for line in preds:
+            greedy = line.argmax(axis=1)
+            path, prob = with_marks(
                 line,
                 self._marks,
                 space=self._space,
                 no_space_after=self._no_space_after,
                 weights=self._weights,
+                greedy=greedy,
             )
-            for line in preds
-        ]
-        if self._lexicon:
-            for line, (path, _) in zip(preds, paths, strict=True):
+            if self._lexicon:
                 join_split_words(
-                    path,
-                    line.argmax(axis=1),
-                    self._characters,
-                    space=self._space,
-                    lexicon=self._lexicon,
+                    path, greedy, self._characters, space=self._space, lexicon=self._lexicon
                 )
+            paths.append((path, prob))
         indexes = np.stack([p[0] for p in paths])
         probs = np.stack([p[1] for p in paths])
         result: tuple[list[tuple[str, float]], list[Any]] = self._decoder.decode(
