@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +57,9 @@ def test_concurrent_claimers_claim_every_task_exactly_once(db: Database) -> None
             if lease is None:
                 return mine
             mine.append(lease)
+            # A worker works between claims; without a pause, the thread that holds the
+            # write lock can take it back before a waiting one wakes, again and again.
+            time.sleep(0.001)
 
     leases = [lease for mine in _run_threads(claimer) for lease in mine]
     counts = Counter(lease.task_id for lease in leases)
