@@ -152,6 +152,7 @@ class MarkDecoder:
         self._decoder = decoder
         self._characters = characters
         self._weights: NDArray[np.float32] | None = None
+        self._expected: Callable[[str], bool] | None = None
         self._lexicon: AbstractSet[str] | None = None
         self._space = len(characters) - 1
         index = {c: i for i, c in enumerate(characters) if i}
@@ -167,6 +168,9 @@ class MarkDecoder:
         times less likely from now on (``None``: all characters alike), and join words
         split letter-spaced by the words of ``lexicon`` (see :func:`join_split_words`)."""
         self._lexicon = lexicon
+        if expected is self._expected:  # the same languages as the last page: as they are
+            return
+        self._expected = expected
         if expected is None:
             self._weights = None
             return

@@ -330,8 +330,12 @@ def _expected_characters(languages: Sequence[str]) -> Callable[[str], bool] | No
     if set(languages) <= _ASCII_LANGUAGES:
         return str.isascii
     if not any(code in _FULL_WIDTH_LANGUAGES for code in languages):
-        return lambda char: not _EAST_ASIAN.match(char)
+        return _not_east_asian
     return None
+
+
+def _not_east_asian(char: str) -> bool:
+    return not _EAST_ASIAN.match(char)
 
 
 @functools.cache
