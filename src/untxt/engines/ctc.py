@@ -76,9 +76,7 @@ def with_marks(
             weighted[:, _BLANK] = 0.0
             best[read] = weighted.argmax(axis=1)
     best_prob = probs[np.arange(len(best)), best]
-    # The columns where a character starts: not blank, and not the one before held over.
-    held = np.concatenate(([False], best[1:] == best[:-1]))
-    starts = np.flatnonzero((best != _BLANK) & ~held).tolist()
+    starts = _starts(best)
     for left, right in pairwise(starts):
         # A space already read is the gap's mark.
         if best[left] == space or best[right] == space:
@@ -97,6 +95,13 @@ def with_marks(
     return best, best_prob
 
 
+def _starts(path: NDArray[np.int64]) -> list[int]:
+    """The columns where a character starts: not blank, and not the one before held over."""
+    held = np.concatenate(([False], path[1:] == path[:-1]))
+    starts: list[int] = np.flatnonzero((path != _BLANK) & ~held).tolist()
+    return starts
+
+
 def join_split_words(
     path: NDArray[np.int64],
     greedy: NDArray[np.int64],
@@ -111,8 +116,7 @@ def join_split_words(
     letters goes when the two halves make a word of ``lexicon`` (lower case) and do
     not each make one: ``GA RDENIA`` becomes ``GARDENIA``, ``AND PLEASE`` stays.
     """
-    held = np.concatenate(([False], path[1:] == path[:-1]))
-    starts = np.flatnonzero((path != _BLANK) & ~held).tolist()
+    starts = _starts(path)
     text = [characters[path[column]] for column in starts]
     for i, column in enumerate(starts):
         if path[column] != space or greedy[column] == space:
