@@ -237,7 +237,7 @@ class Settings(BaseSettings):
     @field_validator("rate_limit_submit", "rate_limit_read")
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
-        from untxt.auth.ratelimit import parse_rate  # settings load first
+        from untxt.rate_notation import parse_rate  # settings load first
 
         parse_rate(value)
         return value
@@ -245,7 +245,7 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _check_redis_url(cls, value: str | None) -> str | None:
-        from untxt.auth.ratelimit import limits_redis_uri  # settings load first
+        from untxt.rate_notation import limits_redis_uri  # settings load first
 
         if value:
             limits_redis_uri(value)

@@ -19,9 +19,10 @@ from tests import samples
 from tests.api.helpers import assert_problem, submit
 from tests.auth_helpers import make_user_key
 from untxt.app import create_app
-from untxt.auth.ratelimit import credential_digest, parse_rate, policy_of
+from untxt.auth.ratelimit import credential_digest, policy_of
 from untxt.config import Settings
 from untxt.engines import EngineRegistry
+from untxt.rate_notation import parse_rate
 
 REDIS_URL = os.environ.get("UNTXT_TEST_REDIS", "redis://127.0.0.1:6379/0")
 

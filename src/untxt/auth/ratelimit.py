@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Literal
 
-from limits import RateLimitItem, parse
+from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,34 +28,19 @@ from untxt.api.problems import problem
 from untxt.auth.sessions import SESSION_COOKIE
 from untxt.config import Settings
 from untxt.logs import get_logger
+from untxt.rate_notation import limits_redis_uri, parse_rate
 
 log = get_logger(__name__)
 
 Policy = Literal["submit", "read"]
 #: The POST routes that create documents or jobs.
 SUBMIT_PATHS = frozenset({"/v1/ocr", "/v1/jobs", "/v1/jobs/batch", "/v1/documents", "/v1/compare"})
-_OFF = ("", "off", "0")
 # Header and cookie names that carry a credential; the value is hashed, never kept.
 _CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
 _KEY_PREFIX = "untxt-ratelimit"
 # A Redis outage lets requests through (rate limits guard capacity, they are not
 # authorisation); the warning is repeated at most this often.
 _OUTAGE_LOG_SECONDS = 60.0
-
-
-def parse_rate(text: str) -> RateLimitItem | None:
-    """Parse a limit in ``limits`` notation (``60/minute``, ``1000 per hour``);
-    empty, ``0`` or ``off`` give ``None``. Raises :class:`ValueError` otherwise."""
-    value = text.strip()
-    if value.lower() in _OFF:
-        return None
-    try:
-        return parse(value)
-    except ValueError:
-        raise ValueError(
-            f"invalid rate limit {text!r}: use a count and a period, e.g. 60/minute, "
-            "10/second, 1000 per hour, or off for none"
-        ) from None
 
 
 def policy_of(method: str, path: str) -> Policy | None:
@@ -109,18 +94,6 @@ class Verdict:
             (b"ratelimit-policy", f'"{self.policy}";q={self.limit.amount};w={window}'.encode()),
             (b"ratelimit", f'"{self.policy}";r={self.remaining};t={self.reset_in}'.encode()),
         ]
-
-
-def limits_redis_uri(redis_url: str) -> str:
-    """``redis_url`` in the ``limits`` library's async form; raises :class:`ValueError`
-    for anything but a ``redis://``, ``rediss://`` or ``redis+unix://`` URL."""
-    scheme, sep, rest = redis_url.partition("://")
-    if not sep or scheme not in ("redis", "rediss", "redis+unix"):
-        raise ValueError(
-            f"invalid Redis URL {redis_url!r}: use redis://host:6379/0, rediss://... "
-            "or redis+unix:///path/to/socket"
-        )
-    return f"async+{scheme}://{rest}"
 
 
 def open_limit_storage(redis_url: str | None) -> Storage:
