@@ -21,6 +21,7 @@ from untxt.engines.ppocr import (
     _latin_only,
     _lexicon,
     _read_marks,
+    _stop_spinning,
     cuda_available,
 )
 from untxt.errors import EngineUnavailableError
@@ -253,6 +254,22 @@ def test_threads_default_to_the_workers_share_of_the_cores(tmp_path: Path) -> No
     assert make_settings(tmp_path, workers=1).threads_per_engine() == cores
     assert make_settings(tmp_path, workers=cores * 4).threads_per_engine() == 1
     assert make_settings(tmp_path, workers=4, engine_threads=3).threads_per_engine() == 3
+
+
+def test_several_threads_sleep_between_steps_rather_than_spin() -> None:
+    """ONNX Runtime's threads would spin after each step, costing CPU for no time saved."""
+    engine = PpOcrEngine(threads=2, device="cpu")
+    ocr = engine._engine()
+
+    for part in (ocr.text_det, ocr.text_rec):
+        options = part.session.session.get_session_options()
+        assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+        assert options.intra_op_num_threads == 2
+
+
+def test_a_rapidocr_without_the_expected_sessions_makes_the_engine_unavailable() -> None:
+    with pytest.raises(EngineUnavailableError, match="sessions"):
+        _stop_spinning(object(), Path("models"), 2)
 
 
 def _word(text: str) -> Word:

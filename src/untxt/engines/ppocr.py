@@ -166,6 +166,8 @@ class PpOcrEngine(OcrEngine):
                     }
                 )
                 self._decoder = _read_marks(ocr)
+                if self._threads > 1 and not self._use_cuda:
+                    _stop_spinning(ocr, self._models, self._threads)
                 self._ocr = ocr
             return self._ocr
 
@@ -256,6 +258,35 @@ def _read_marks(ocr: Any) -> MarkDecoder:
         raise EngineUnavailableError(
             f"ppocr: rapidocr {_package_version('rapidocr')} does not expose its recogniser's "
             f"decoder as untxt expects ({exc}); install the rapidocr version untxt pins"
+        ) from exc
+
+
+def _stop_spinning(ocr: Any, models: Path, threads: int) -> None:
+    """Have the detection and recognition models' threads sleep, not spin, between runs.
+
+    ONNX Runtime's threads spin for a while after each operator, waiting for the next:
+    with two threads that cost about a tenth more CPU for the same time per receipt
+    (bench/accuracy.py). rapidocr has no option for it, so its two sessions are
+    rebuilt with it, once (about 0.3 CPU-s).
+    """
+    import onnxruntime
+
+    try:
+        for part, model in ((ocr._load_det_model(), DET_MODEL), (ocr._load_rec_model(), REC_MODEL)):
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 4
+            options.enable_cpu_mem_arena = False
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            part.session.session = onnxruntime.InferenceSession(
+                str(models / model), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+    except (AttributeError, KeyError, ValueError) as exc:
+        raise EngineUnavailableError(
+            f"ppocr: rapidocr {_package_version('rapidocr')} does not expose its ONNX Runtime "
+            f"sessions as untxt expects ({exc}); install the rapidocr version untxt pins"
         ) from exc
 
 
