@@ -259,12 +259,13 @@ def test_a_page_turned_and_skewed_is_righted_by_both_steps(tesseract: OcrEngine)
     _assert_boxes_on_ink(page, image)
 
 
-def test_without_osd_data_pages_are_read_as_they_stand(tmp_path: Path) -> None:
-    """A Tesseract install without osd.traineddata turns nothing, and says so in the log."""
+def test_without_osd_data_pages_on_their_side_are_read_as_they_stand(tmp_path: Path) -> None:
+    """A Tesseract install without osd.traineddata turns nothing a quarter round, and
+    says so in the log."""
     system = find_tessdata()
     assert system is not None
     (tmp_path / "eng.traineddata").symlink_to(system / "eng.traineddata")
-    image = samples.text_image(PARAGRAPH, size=28).rotate(180)
+    image = samples.text_image(PARAGRAPH, size=28).rotate(90, expand=True)
 
     prepared = prepare(image, Preprocess(), upscale=True, max_pixels=PLENTY, tessdata=tmp_path)
 

@@ -1,7 +1,8 @@
-"""Which way up a page stands: the direction and ascent of its lines, and Tesseract's OSD.
+"""Which way up a page stands: the direction of its lines, then which way they face.
 
-OSD is asked only about pages that do not plainly stand upright, since it costs a
-few tenths of a second.
+Lines across the page stand upright or upside down: PP-OCR's text direction
+classifier decides (:mod:`untxt.pipeline.direction`). Lines down the page, which lies
+on its side, are put to Tesseract's OSD.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from PIL import Image
 
 from untxt.logs import get_logger
+from untxt.pipeline.direction import upside_down
 from untxt.pipeline.ink import (
     LINES_DOMINATE,
     Ink,
@@ -21,16 +23,13 @@ from untxt.pipeline.ink import (
     bands,
     elongation,
     line_height,
-    measure_ink,
     profile,
 )
 
 log = get_logger(__name__)
 
-# Orientation: lines across that reach up this much more than down stand upright
-# (see ascent) and OSD is not asked; a turn after which they would reach down
-# (below _DOWNRIGHT_ASCENT) is refused.
-_UPRIGHT_ASCENT = 1.5
+# A turn OSD gives, after which the lines would plainly reach down (below
+# _DOWNRIGHT_ASCENT, see ascent), is refused.
 _DOWNRIGHT_ASCENT = 0.8
 # OSD reads lines (as line_height measures them) about this high best: much lower,
 # it guesses, confidently. Only a confident answer is taken.
@@ -43,7 +42,7 @@ _MIN_OSD_CONFIDENCE = 5.0
 # way; the letters of a single line make sharp columns too, so sharpness alone cannot
 # tell) and their ascent is plain: reaching up _SURE_ASCENT times more than down once
 # turned, and down as plainly the other way. Not for pages: on receipts the ascent
-# misleads (digits, capitals and rules), and OSD is sure of most pages anyway.
+# misleads (digits, capitals and rules) either way up.
 _FEW_LINES = 5
 _SURE_ELONGATION = 3.0
 _SURE_ASCENT = 3.0
@@ -101,40 +100,26 @@ def orientation(
 ) -> int:
     """Degrees clockwise that turn the page upright; 0 unless sure of a turn.
 
-    A page whose lines run across and reach up stands upright: the common case asks
-    no OSD. Otherwise OSD decides, and its answer stands only if the lines run the way
-    it implies and, once turned, do not plainly reach down.
+    Lines across are upright or upside down as the direction classifier votes. Lines
+    down are put to OSD, whose answer stands only if it turns them across and, once
+    turned, they do not plainly reach down. Where neither is sure, a short text may
+    still be turned by its shape (see _turn_by_shape).
     """
     across = rows.sharpness >= LINES_DOMINATE * columns.sharpness
     down = columns.sharpness >= LINES_DOMINATE * rows.sharpness
-    if not (across or down) or (across and _reaches_up(gray, ink, rows.angle)):
+    if not (across or down):
         return 0
-    lines = rows if across else columns
-    turn = _osd(gray, line_height(ink if across else ink.turned(90), lines.angle), tessdata)
+    if across:
+        verdict = upside_down(gray, line_height(ink, rows.angle))
+        if verdict is not None:
+            return 180 if verdict else 0
+        return _turn_by_shape(ink, rows, columns, across=True)
+    turn = _osd(gray, line_height(ink.turned(90), columns.angle), tessdata)
     if turn == 0:
-        return _turn_by_shape(ink, rows, columns, across=across)
-    if across != (turn == 180):
-        return 0
-    if ascent(ink.turned(turn), lines.angle) < _DOWNRIGHT_ASCENT:
+        return _turn_by_shape(ink, rows, columns, across=False)
+    if turn not in (90, 270) or ascent(ink.turned(turn), columns.angle) < _DOWNRIGHT_ASCENT:
         return 0
     return turn
-
-
-def _reaches_up(gray: Image.Image, ink: Ink, angle: float) -> bool:
-    """Whether lines across plainly reach up (see ascent), so that the page stands upright.
-
-    On the analysis copy a 300-DPI page's lines are about ten pixels high, and shrinking
-    blurs ascenders and descenders into the lines' cores: an upright page of prose can
-    measure as low as 1.4 there and above 2 at full size. Before OSD is asked (a few
-    tenths of a second), a page the copy leaves unsure is measured again at full size
-    (a few hundredths).
-    """
-    if ascent(ink, angle) >= _UPRIGHT_ASCENT:
-        return True
-    if ink.scale >= 1:
-        return False
-    full = measure_ink(gray, side=max(gray.size))
-    return full is not None and ascent(full, angle) >= _UPRIGHT_ASCENT
 
 
 def _turn_by_shape(ink: Ink, rows: Lines, columns: Lines, *, across: bool) -> int:

@@ -1,0 +1,150 @@
+"""Whether the text lines across a page stand upside down, by PP-OCR's direction classifier.
+
+rapidocr's wheel ships a small model that tells whether a crop of a text line stands
+upright or turned half round. Asked about pieces of a page's longest lines, their
+vote settles which way up the page stands. It costs a few hundredths of a second,
+where Tesseract's OSD costs tenths, and it reads what OSD is unsure of: receipts'
+capitals, digits and rules.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from untxt.logs import get_logger
+from untxt.pipeline.ink import ANALYSIS_SIDE, even_background
+
+log = get_logger(__name__)
+
+#: The model, in the rapidocr package's ``models`` folder.
+MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+# What the model reads: pieces 48 pixels high and at most 192 wide.
+_HEIGHT, _WIDTH = 48, 192
+# Pieces asked about: the longest lines' first, each line cut into pieces as wide as
+# the model reads (4 line heights); a piece shorter than _MIN_ASPECT heights says little.
+# On bench/accuracy.py's receipts 16 pieces decide as 24 do; 12 leave more pages unclear.
+_MAX_PIECES = 16
+_MIN_ASPECT = 1.5
+# A piece's vote counts when the model gives one way at least this chance.
+_SURE = 0.9
+# The page is turned (or left) only when at least _MIN_VOTES pieces vote so and they
+# outnumber the other way _MAJORITY times. Of bench/accuracy.py's 40 receipts, upright
+# and turned half round, none was voted the wrong way; 2 and 4 were left unclear.
+_MIN_VOTES = 3
+_MAJORITY = 3.0
+
+_LOCK = threading.Lock()
+_SESSIONS: dict[str, Any] = {}
+
+
+def _session() -> Any:
+    """This process's classifier session, one thread; ``None`` when the model is missing."""
+    with _LOCK:
+        if "model" not in _SESSIONS:
+            _SESSIONS["model"] = _load()
+        return _SESSIONS["model"]
+
+
+def _load() -> Any:
+    import onnxruntime
+    import rapidocr
+
+    path = Path(rapidocr.__file__).parent / "models" / MODEL
+    if not path.is_file():
+        log.warning("no text direction model: pages are not turned half round", path=str(path))
+        return None
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(
+        str(path), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+def upside_down(gray: Image.Image, line_height: float | None) -> bool | None:
+    """Whether the lines across ``gray`` stand upside down; ``None`` when the vote is unclear.
+
+    ``line_height`` is the lines' height in page pixels (see
+    :func:`untxt.pipeline.ink.line_height`).
+    """
+    if not line_height:
+        return None
+    pieces = _pieces(gray, line_height)
+    session = _session() if pieces else None
+    if session is None:
+        return None
+    batch = np.stack([_normalised(piece) for piece in pieces])
+    turned = session.run(None, {session.get_inputs()[0].name: batch})[0][:, 1]
+    down = int((turned >= _SURE).sum())
+    up = int((turned <= 1 - _SURE).sum())
+    if down >= _MIN_VOTES and down >= _MAJORITY * up:
+        return True
+    if up >= _MIN_VOTES and up >= _MAJORITY * down:
+        return False
+    return None
+
+
+def _pieces(gray: Image.Image, line_height: float) -> list[NDArray[np.uint8]]:
+    """Crops of ``gray`` along its longest lines, each about as wide as the model reads.
+
+    Lines are found on a small copy, where letters joined by a horizontal smear make one
+    component per line (or part of a line, at a wide gap); each line is cut into pieces
+    four heights wide, whose top and bottom follow the line's ink, so that a slight
+    skew does not make them tall.
+    """
+    factor = max(1, math.ceil(max(gray.size) / ANALYSIS_SIDE))
+    small = np.asarray(gray.reduce(factor) if factor > 1 else gray)
+    evened = even_background(small)
+    threshold, _ = cv2.threshold(evened, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    dark = (evened < min(threshold, 200)).astype(np.uint8)
+    height = line_height / factor
+    smear = np.ones((1, max(1, round(0.8 * height))), np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(dark, smear))
+    lines = [
+        (int(stats[i, cv2.CC_STAT_WIDTH]), i)
+        for i in range(1, count)
+        if 0.6 * height <= stats[i, cv2.CC_STAT_HEIGHT]
+        and stats[i, cv2.CC_STAT_WIDTH] >= 2.5 * height
+    ]
+    page = np.asarray(gray)
+    step = max(1, round(_WIDTH / _HEIGHT * height))
+    pieces: list[NDArray[np.uint8]] = []
+    for _, label in sorted(lines, reverse=True):
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        for start in range(x, x + w, step):
+            end = min(start + step, x + w)
+            rows = np.flatnonzero((labels[y : y + h, start:end] == label).any(axis=1))
+            top, bottom = y + int(rows[0]), y + int(rows[-1]) + 1
+            tall = bottom - top
+            # Rules of dashes and dots are too low to be letters, and say nothing.
+            if not 0.6 * height <= tall <= 2 * height or end - start < _MIN_ASPECT * tall:
+                continue
+            pad = max(1, round(0.2 * tall))
+            pieces.append(
+                page[
+                    max(0, (top - pad) * factor) : (bottom + pad) * factor,
+                    max(0, (start - pad) * factor) : (end + pad) * factor,
+                ]
+            )
+            if len(pieces) == _MAX_PIECES:
+                return pieces
+    return pieces
+
+
+def _normalised(piece: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """``piece`` as the model takes it: 48 high, its width in proportion up to 192, then
+    padded; three equal channels scaled to -1..1."""
+    width = min(_WIDTH, math.ceil(_HEIGHT * piece.shape[1] / piece.shape[0]))
+    resized = cv2.resize(piece, (width, _HEIGHT), interpolation=cv2.INTER_LINEAR)
+    out = np.zeros((3, _HEIGHT, _WIDTH), dtype=np.float32)
+    out[:, :, :width] = resized.astype(np.float32) / 127.5 - 1.0
+    return out
