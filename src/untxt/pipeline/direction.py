@@ -40,6 +40,10 @@ _SURE = 0.9
 # and turned half round, none was voted the wrong way; 2 and 4 were left unclear.
 _MIN_VOTES = 3
 _MAJORITY = 3.0
+# Pieces are asked about in rounds of _ROUND; once _UNANIMOUS sure votes agree with
+# none against, the vote is over.
+_ROUND = 8
+_UNANIMOUS = 6
 
 _LOCK = threading.Lock()
 _SESSIONS: dict[str, Any] = {}
@@ -82,10 +86,15 @@ def upside_down(gray: Image.Image, line_height: float | None) -> bool | None:
     session = _session() if pieces else None
     if session is None:
         return None
-    batch = np.stack([_normalised(piece) for piece in pieces])
-    turned = session.run(None, {session.get_inputs()[0].name: batch})[0][:, 1]
-    down = int((turned >= _SURE).sum())
-    up = int((turned <= 1 - _SURE).sum())
+    down = up = 0
+    # The first round's pieces usually agree: the rest are then not asked about.
+    for start in range(0, len(pieces), _ROUND):
+        batch = np.stack([_normalised(piece) for piece in pieces[start : start + _ROUND]])
+        turned = session.run(None, {session.get_inputs()[0].name: batch})[0][:, 1]
+        down += int((turned >= _SURE).sum())
+        up += int((turned <= 1 - _SURE).sum())
+        if min(down, up) == 0 and max(down, up) >= _UNANIMOUS:
+            break
     if down >= _MIN_VOTES and down >= _MAJORITY * up:
         return True
     if up >= _MIN_VOTES and up >= _MAJORITY * down:
