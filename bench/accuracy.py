@@ -15,7 +15,12 @@ Rows:
   their centres (what one would write first with it);
 * ``untxt`` with each engine, and with ``auto``: untxt's default configuration
   (``untxt ocr`` is a single process, whose engine computes on every core); once
-  more with one thread, the share each of ``untxt serve``'s workers gets.
+  more with one thread, the share each of ``untxt serve``'s workers gets;
+* ``untxt serve`` as it starts by default (one worker per core, one engine thread
+  each), every receipt submitted as a job at once and its text fetched: time per
+  receipt as a user of the service sees it, the server's start included. Its CPU
+  seconds are those of the server and its workers, read from ``/proc`` before
+  it stops.
 
     python bench/accuracy.py [--limit N] [--only NAME] [--keep DIR] [--data DIR]
 """
@@ -35,7 +40,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import UNTXT, report
+import httpx
+
+from common import UNTXT, descendants_cpu, report, running_server
+from untxt.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "eval" / "sroie-dev"
@@ -77,7 +85,9 @@ class Config:
 
     engine: str
     settings: str
-    run: Callable[[list[Path], Path], None]
+    # Writes ID.txt for each image; returns the CPU seconds it measured itself, or
+    # None for those of the child processes it waited for.
+    run: Callable[[list[Path], Path], float | None]
 
 
 def tesseract_command(images: list[Path], out: Path) -> None:
@@ -112,6 +122,29 @@ def untxt(*args: str, **env: str) -> Callable[[list[Path], Path], None]:
     return run
 
 
+def untxt_service(images: list[Path], out: Path) -> float:
+    """Every receipt submitted to a fresh ``untxt serve`` at once; the texts fetched."""
+    with running_server() as url, httpx.Client(base_url=url, timeout=120) as client:
+        jobs = {}
+        for image in images:
+            response = client.post(
+                "/v1/ocr",
+                files={"file": (image.name, image.read_bytes())},
+                data={"options": json.dumps({"no_cache": True})},
+            )
+            response.raise_for_status()
+            jobs[image.stem] = response.json()["id"]
+        with Client(url, timeout=120) as api:
+            for stem, job_id in jobs.items():
+                job = api.wait(job_id, timeout=3600)
+                if job["status"] != "completed":
+                    raise RuntimeError(f"{stem}: job ended {job['status']}: {job['error']}")
+                text = client.get(f"/v1/jobs/{job_id}/result", params={"format": "text"})
+                text.raise_for_status()
+                (out / f"{stem}.txt").write_text(text.text, encoding="utf-8")
+        return descendants_cpu()
+
+
 CONFIGS = [
     Config("tesseract (command)", "tesseract IMG - -l eng, OMP_THREAD_LIMIT=1", tesseract_command),
     Config("rapidocr (as installed)", "defaults; lines by box centres", rapidocr_plain),
@@ -125,6 +158,7 @@ CONFIGS = [
         "--engine auto, UNTXT_ENGINE_THREADS=1 (a worker's share)",
         untxt("--engine", "auto", UNTXT_ENGINE_THREADS="1"),
     ),
+    Config("untxt serve", "defaults (a worker per core); all submitted at once", untxt_service),
 ]
 
 
@@ -182,8 +216,10 @@ def main() -> None:
             out = work / f"row{index}"
             out.mkdir()
             cpu, wall = children_cpu(), time.perf_counter()
-            config.run(images, out)
+            own_cpu = config.run(images, out)
             cpu, wall = children_cpu() - cpu, time.perf_counter() - wall
+            if own_cpu is not None:
+                cpu = own_cpu
             scores = score(args.data, out, limit_ids)
             if args.keep:
                 shutil.copytree(out, args.keep / f"row{index}", dirs_exist_ok=True)

@@ -185,6 +185,36 @@ def database(backend: str) -> Iterator[str]:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
+def descendants_cpu() -> float:
+    """CPU seconds of this process's living descendants (a server and its workers):
+    RUSAGE_CHILDREN counts only children that were waited for, which a server's
+    workers killed at shutdown are not."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces: fields are counted after its closing ')'.
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    me = os.getpid()
+    total = 0.0
+    for pid in cpu:
+        ancestor = parents.get(pid)
+        while ancestor and ancestor != me:
+            ancestor = parents.get(ancestor)
+        if ancestor == me:
+            total += cpu[pid]
+    return total
+
+
 @contextmanager
 def running_server(workers: int | None = None, **env: str) -> Iterator[str]:
     """Start ``untxt serve`` on a fresh data dir and a free port; yield its base URL."""

@@ -1,7 +1,7 @@
 """PP-OCR (PaddleOCR's detection and recognition models) on ONNX Runtime, through rapidocr.
 
 Only the models shipped inside the rapidocr wheel are used: PP-OCRv6 small
-detection and recognition (the wheel's text-direction classifier is left off, see
+detection and recognition (the wheel's text-direction classifier is not run per line, see
 ``_SETTINGS``). They are named by path, so rapidocr never fetches a model (any
 other model choice would download one at run time, which untxt's sites must not
 need).
@@ -38,11 +38,11 @@ from untxt.engines.ctc import MarkDecoder
 from untxt.engines.layout import TextBox, arrange
 from untxt.errors import EngineError, EngineUnavailableError
 from untxt.pipeline.content import content_box
+from untxt.pipeline.direction import MODEL as CLS_MODEL
 
 #: The bundled models, in the rapidocr package's ``models`` folder.
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
-CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 
 # Languages the bundled recognition model reads (its character set holds Latin with
 # single accents, Chinese and kana). Vietnamese is not among them: its letters with
