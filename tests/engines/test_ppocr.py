@@ -20,10 +20,9 @@ from untxt.engines.ppocr import (
     _fold,
     _latin_only,
     _lexicon,
-    _read_marks,
-    _stop_spinning,
     cuda_available,
 )
+from untxt.engines.rapidocr_parts import read_marks, stop_spinning
 from untxt.errors import EngineUnavailableError
 
 FONT_SIZE = 36
@@ -238,7 +237,7 @@ def test_missing_rapidocr_makes_the_engine_unavailable_with_a_reason(
 def test_a_rapidocr_without_the_expected_decoder_makes_the_engine_unavailable() -> None:
     """untxt reaches into rapidocr's recogniser; another rapidocr fails loudly, not silently."""
     with pytest.raises(EngineUnavailableError, match="decoder"):
-        _read_marks(object())
+        read_marks(object())
 
 
 def test_cuda_without_a_gpu_is_refused_with_a_reason() -> None:
@@ -269,7 +268,7 @@ def test_several_threads_sleep_between_steps_rather_than_spin() -> None:
 
 def test_a_rapidocr_without_the_expected_sessions_makes_the_engine_unavailable() -> None:
     with pytest.raises(EngineUnavailableError, match="sessions"):
-        _stop_spinning(object(), Path("models"), 2)
+        stop_spinning(object(), [Path("det.onnx"), Path("rec.onnx")], 2)
 
 
 def _word(text: str) -> Word:

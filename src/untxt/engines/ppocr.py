@@ -36,6 +36,7 @@ from untxt.engines.base import OcrEngine
 from untxt.engines.colons import find_colons
 from untxt.engines.ctc import MarkDecoder
 from untxt.engines.layout import TextBox, arrange
+from untxt.engines.rapidocr_parts import read_marks, stop_spinning
 from untxt.errors import EngineError, EngineUnavailableError
 from untxt.pipeline.content import content_box
 from untxt.pipeline.direction import MODEL as CLS_MODEL
@@ -165,9 +166,10 @@ class PpOcrEngine(OcrEngine):
                         ort + "use_cuda": self._use_cuda,
                     }
                 )
-                self._decoder = _read_marks(ocr)
+                self._decoder = read_marks(ocr)
                 if self._threads > 1 and not self._use_cuda:
-                    _stop_spinning(ocr, self._models, self._threads)
+                    models = [self._models / DET_MODEL, self._models / REC_MODEL]
+                    stop_spinning(ocr, models, self._threads)
                 self._ocr = ocr
             return self._ocr
 
@@ -240,54 +242,6 @@ class PpOcrEngine(OcrEngine):
             if words:
                 boxes.append(TextBox(words=words, slope=_slope(quad)))
         return boxes
-
-
-def _read_marks(ocr: Any) -> MarkDecoder:
-    """Have rapidocr's recogniser put back the spaces, stops and colons greedy decoding
-    drops, and weigh characters by the job's languages; returns the decoder that does.
-
-    rapidocr has no option for this: its recogniser's decoder is swapped for
-    :class:`untxt.engines.ctc.MarkDecoder`, which wraps it.
-    """
-    try:
-        recognizer = ocr._load_rec_model()
-        decoder = MarkDecoder(recognizer.postprocess_op)
-        recognizer.postprocess_op = decoder
-        return decoder
-    except (AttributeError, KeyError, ValueError) as exc:
-        raise EngineUnavailableError(
-            f"ppocr: rapidocr {_package_version('rapidocr')} does not expose its recogniser's "
-            f"decoder as untxt expects ({exc}); install the rapidocr version untxt pins"
-        ) from exc
-
-
-def _stop_spinning(ocr: Any, models: Path, threads: int) -> None:
-    """Have the detection and recognition models' threads sleep, not spin, between runs.
-
-    ONNX Runtime's threads spin for a while after each operator, waiting for the next:
-    with two threads that cost about a tenth more CPU for the same time per receipt
-    (bench/accuracy.py). rapidocr has no option for it, so its two sessions are
-    rebuilt with it, once (about 0.3 CPU-s).
-    """
-    import onnxruntime
-
-    try:
-        for part, model in ((ocr._load_det_model(), DET_MODEL), (ocr._load_rec_model(), REC_MODEL)):
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 4
-            options.enable_cpu_mem_arena = False
-            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            part.session.session = onnxruntime.InferenceSession(
-                str(models / model), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-    except (AttributeError, KeyError, ValueError) as exc:
-        raise EngineUnavailableError(
-            f"ppocr: rapidocr {_package_version('rapidocr')} does not expose its ONNX Runtime "
-            f"sessions as untxt expects ({exc}); install the rapidocr version untxt pins"
-        ) from exc
 
 
 def _on_canvas(pixels: NDArray[np.uint8]) -> NDArray[np.uint8]:
