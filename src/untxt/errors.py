@@ -11,6 +11,8 @@
     │   └── InputTooLargeError      too many bytes or pages (HTTP 413)
     │       └── ImageTooLargeError      a page image of too many pixels (HTTP 422)
     ├── InvalidOptionsError     job options that are not valid (HTTP 422)
+    ├── InvalidTemplateError    an extraction template that does not parse (HTTP 422)
+    ├── InvalidCorrectionError  a field correction that names no field or has a bad value (HTTP 422)
     ├── BatchTooLargeError      more documents in one batch than allowed (HTTP 413)
     ├── InvalidIdempotencyKeyError  not 1-255 printable ASCII characters (HTTP 400)
     ├── IdempotencyKeyReusedError   a key used before for a different request (HTTP 422)
@@ -22,6 +24,7 @@
     │   ├── QueuedJobsQuotaError    too many unfinished jobs (HTTP 429)
     │   └── StorageQuotaError       too many stored bytes (HTTP 413)
     ├── JobTimeoutError         a job ran past UNTXT_JOB_TIMEOUT (never retried)
+    ├── ExtractionError         a field extractor broke on a document (never retried)
     └── NotReadyError           a dependency (database, storage) is down (HTTP 503)
 
 ``permanent`` tells the worker whether a retry could ever succeed; ``extra`` holds
@@ -109,6 +112,28 @@ class InvalidOptionsError(UntxtError):
     status = 422
     problem = "invalid-options"
     title = "Invalid job options"
+    permanent = True
+
+
+class InvalidTemplateError(UntxtError):
+    """An extraction template that does not parse, or whose patterns do not compile.
+
+    ``extra["line"]`` is the 1-based line of the error, when it is known.
+    """
+
+    status = 422
+    problem = "invalid-template"
+    title = "Template cannot be used"
+    permanent = True
+
+
+class InvalidCorrectionError(UntxtError):
+    """A correction of fields that names no field of the document, or a value of the
+    wrong kind (a date that is no date, say)."""
+
+    status = 422
+    problem = "invalid-correction"
+    title = "Invalid correction"
     permanent = True
 
 
@@ -200,6 +225,14 @@ class JobTimeoutError(UntxtError):
 
     problem = "job-timeout"
     title = "Job timed out"
+    permanent = True
+
+
+class ExtractionError(UntxtError):
+    """A field extractor failed on a document: the job fails rather than guess fields."""
+
+    problem = "extraction-error"
+    title = "Field extraction failed"
     permanent = True
 
 
