@@ -22,9 +22,12 @@ from untxt.api.routers import (
     compare,
     documents,
     events,
+    fields,
+    invoices,
     jobs,
     keys,
     system,
+    templates,
     users,
     webhooks,
     ws,
@@ -89,6 +92,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter.from_settings(settings))
     for module in (documents, jobs, batches, compare, system):
+        app.include_router(module.router)
+    for module in (fields, invoices, templates):
         app.include_router(module.router)
     for module in (auth, keys, users, audit, admin):
         app.include_router(module.router)

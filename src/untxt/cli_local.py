@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from untxt.cli_fields import FIELDS_FORMATS, LocalFields
 from untxt.cli_shared import err, fail
 from untxt.config import Settings, load_settings
 from untxt.errors import UntxtError
@@ -24,7 +25,10 @@ def ocr(
     format: Annotated[
         str,
         typer.Option(
-            "--format", "-f", help="text, markdown, json, hocr, alto, html or pdf (searchable)."
+            "--format",
+            "-f",
+            help="text, markdown, json, hocr, alto, html, pdf (searchable), or fields (the "
+            "extracted fields as JSON; fields-csv and fields-xml too).",
         ),
     ] = "text",
     lang: Annotated[
@@ -52,6 +56,24 @@ def ocr(
             '{"clean": true}}\'.',
         ),
     ] = None,
+    extract: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--extract",
+            "-x",
+            help="Extract fields: auto, or a document type (receipt, invoice, utility_bill); "
+            "json then holds them too.",
+        ),
+    ] = None,
+    template: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--template",
+            help="An invoice2data template (YAML or JSON) to extract with; repeat for several.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """OCR files here and now, without a server; the result goes to stdout unless -o is given."""
     from pydantic import ValidationError
@@ -62,11 +84,15 @@ def ocr(
     from untxt.pipeline import recognize_document
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    if format not in FORMATS:
-        raise fail(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
-    fmt = FORMATS[format]
+    fields_format = FIELDS_FORMATS.get(format)
+    if format not in FORMATS and fields_format is None:
+        choices = ", ".join([*FORMATS, *FIELDS_FORMATS])
+        raise fail(f"unknown format {format!r}; choose from {choices}")
+    fmt = FORMATS["json" if fields_format else format]
     if fmt.binary and output is None and (len(files) > 1 or sys.stdout.isatty()):
         raise fail(f"{format} is binary: name a file with -o, or redirect one file's output")
+    if fields_format and not extract:
+        extract = ["auto"]
     try:
         extra = json.loads(options_json) if options_json else {}
         if not isinstance(extra, dict):
@@ -78,14 +104,19 @@ def ocr(
                 "resolution": resolution,
                 "mode": mode,
                 "pdf_mode": pdf_mode,
+                **({"extract": extract} if extract else {}),
                 **extra,
             }
         )
+        extractor = LocalFields.load(options.extract, template or [])
     except (ValidationError, json.JSONDecodeError) as exc:
+        raise fail(str(exc)) from None
+    except UntxtError as exc:
         raise fail(str(exc)) from None
     # One process reads the files: unless told otherwise, its engine gets every core.
     settings = load_settings().with_overrides(workers=1)
-    targets = _output_paths(files, output, fmt.extension)
+    extension = fields_format[0] if fields_format else fmt.extension
+    targets = _output_paths(files, output, extension)
     registry = EngineRegistry(settings)
     try:
         options = options.model_copy(
@@ -128,7 +159,7 @@ def ocr(
                 failures += 1
                 err.print(f"[red]untxt: {path}:[/red] {exc}", highlight=False)
                 continue
-            rendered = fmt.render(document, images)
+            rendered = extractor.render(document, options, fmt.render(document, images), format)
             if target is not None:
                 target.write_bytes(rendered)
             elif fmt.binary:

@@ -77,6 +77,13 @@ class JobOptions(BaseModel):
         min_length=1,
         description="Result formats to store.",
     )
+    extract: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Fields to extract: ['auto'] classifies the document (receipt, invoice, "
+        "utility_bill, other) and reads its type's fields; a type by name forces it. See "
+        "docs/fields.md.",
+    )
     priority: int = Field(5, ge=0, le=10, description="0-10; higher runs first.")
     webhook_url: str | None = Field(
         None,
@@ -102,6 +109,14 @@ class JobOptions(BaseModel):
             except UnsafeWebhookURLError as exc:
                 raise ValueError(str(exc)) from None
         return value
+
+    @field_validator("extract")
+    @classmethod
+    def _check_extract(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or not name.replace("_", "").isalnum() or len(name) > 32:
+                raise ValueError(f"not a document type: {name!r}")
+        return list(dict.fromkeys(value))
 
     @field_validator("outputs")
     @classmethod

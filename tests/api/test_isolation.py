@@ -36,6 +36,8 @@ class Owned:
     key_id: str
     webhook_id: str
     delivery_id: int
+    template_id: str
+    fields_job_id: str
 
 
 Request = Callable[[TestClient, Owned, dict[str, str]], Response]
@@ -59,6 +61,17 @@ FOREIGN_REQUESTS: dict[str, Request] = {
     "cancel job": lambda c, o, h: c.post(f"/v1/jobs/{o.job_id}/cancel", headers=h),
     "delete job": lambda c, o, h: c.delete(f"/v1/jobs/{o.job_id}", headers=h),
     "job events": lambda c, o, h: c.get(f"/v1/jobs/{o.job_id}/events", headers=h),
+    "job fields": lambda c, o, h: c.get(f"/v1/jobs/{o.fields_job_id}/fields", headers=h),
+    "correct job fields": lambda c, o, h: c.patch(
+        f"/v1/jobs/{o.fields_job_id}/fields", json={"fields": {"MerchantName": "Bob's"}}, headers=h
+    ),
+    "get template": lambda c, o, h: c.get(f"/v1/templates/{o.template_id}", headers=h),
+    "replace template": lambda c, o, h: c.put(
+        f"/v1/templates/{o.template_id}",
+        content="keywords: [BOB]\n",
+        headers={**h, "Content-Type": "application/yaml"},
+    ),
+    "delete template": lambda c, o, h: c.delete(f"/v1/templates/{o.template_id}", headers=h),
     "get batch": lambda c, o, h: c.get(f"/v1/batches/{o.batch_id}", headers=h),
     "get comparison": lambda c, o, h: c.get(f"/v1/compare/{o.compare_id}", headers=h),
     "revoke api key": lambda c, o, h: c.delete(f"/v1/api-keys/{o.key_id}", headers=h),
@@ -93,6 +106,11 @@ def owned(client: TestClient, worker: Worker) -> Owned:
         "/v1/documents", files={"file": ("a.png", samples.png(["ALICE 7"]))}, headers=a
     ).json()
     job = client.post("/v1/jobs", json={"document_id": document["id"]}, headers=a).json()
+    fields_job = client.post(
+        "/v1/jobs",
+        json={"document_id": document["id"], "options": {"extract": ["receipt"]}},
+        headers=a,
+    ).json()
     assert drain(worker) >= 1
     assert client.get(f"/v1/jobs/{job['id']}", headers=a).json()["status"] == "completed"
     batch = client.post(
@@ -106,6 +124,12 @@ def owned(client: TestClient, worker: Worker) -> Owned:
     )
     assert comparison.status_code == 202, comparison.text
     key_id = client.get("/v1/api-keys", headers=a).json()["items"][0]["id"]
+    template = client.post(
+        "/v1/templates",
+        content="issuer: Alice Ltd\nkeywords: [ALICE]\n",
+        headers={**a, "Content-Type": "application/yaml"},
+    )
+    assert template.status_code == 201, template.text
     deliveries = client.get(f"/v1/webhooks/{webhook.json()['id']}/deliveries", headers=a)
     assert deliveries.json()["items"], "alice's job events reached her webhook"
     return Owned(
@@ -118,6 +142,8 @@ def owned(client: TestClient, worker: Worker) -> Owned:
         key_id=key_id,
         webhook_id=webhook.json()["id"],
         delivery_id=deliveries.json()["items"][0]["id"],
+        template_id=template.json()["id"],
+        fields_job_id=fields_job["id"],
     )
 
 
@@ -143,7 +169,9 @@ def test_foreign_deletes_and_cancels_change_nothing(client: TestClient, owned: O
     assert client.get("/v1/auth/me", headers=a).status_code == 200  # the key still works
 
 
-@pytest.mark.parametrize("path", ["/v1/documents", "/v1/jobs", "/v1/api-keys", "/v1/webhooks"])
+@pytest.mark.parametrize(
+    "path", ["/v1/documents", "/v1/jobs", "/v1/api-keys", "/v1/webhooks", "/v1/templates"]
+)
 def test_lists_never_show_another_users_items(client: TestClient, owned: Owned, path: str) -> None:
     alices = client.get(path, headers=bearer(owned.alice)).json()["items"]
     bobs = client.get(path, headers=bearer(owned.bob)).json()["items"]

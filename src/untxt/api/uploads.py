@@ -17,6 +17,7 @@ from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
 from untxt.errors import InputTooLargeError, InvalidOptionsError
 from untxt.events.ssrf import check_url, parse_allowed_hosts
+from untxt.extract.registry import check_extract
 from untxt.options import JobOptions
 from untxt.pipeline import inspect_input
 from untxt.storage.keys import document_blob_key
@@ -24,7 +25,7 @@ from untxt.storage.keys import document_blob_key
 _MAX_FILENAME = 255
 OPTIONS_HELP = (
     'Job options as JSON, e.g. {"languages": ["eng"], "priority": 7}. '
-    "Keys: engine, languages, mode, resolution, outputs, priority."
+    "Keys: engine, languages, mode, resolution, outputs, extract, priority."
 )
 
 
@@ -47,6 +48,8 @@ def check_options(options: JobOptions, state: AppState) -> JobOptions:
         check_url(options.webhook_url, allowed=allowed)
     engine = state.engines.resolve(options.engine, options.languages, options.mode)
     state.engines.get(engine).check(options.languages, options.mode)
+    if options.extract:
+        check_extract(options.extract)
     return options.model_copy(update={"engine": engine})
 
 

@@ -47,20 +47,46 @@ CACHED_RESULTS = select(
 ).where(RESULTS.c.job_id == bindparam("job"))
 
 
-def options_fingerprint(options: JobOptions, *, engine_version: str | None = None) -> str:
+def options_fingerprint(
+    options: JobOptions, *, engine_version: str | None = None, templates: str | None = None
+) -> str:
     """SHA-256 of the options a result depends on, in a canonical form.
 
     ``options.engine`` should be the engine the job runs on (not ``auto``), and
     ``engine_version`` that engine's version. untxt's version is in it too: pages read
-    from a PDF's text layer and every output format are its work.
+    from a PDF's text layer and every output format are its work. A job that extracts
+    fields depends on its owner's templates as well: ``templates`` is their digest.
     """
     values: dict[str, Any] = options.model_dump(mode="json", exclude=set(_NOT_IN_FINGERPRINT))
     # The same formats asked in another order are the same results.
     values["outputs"] = sorted(values["outputs"])
     values["engine_version"] = engine_version
     values["untxt_version"] = __version__
+    if templates is not None:
+        values["templates"] = templates
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def cached_job(
+    session: Session,
+    *,
+    owner: str,
+    document_id: str,
+    fingerprint: str,
+    outputs: list[str],
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """The completed job to reuse and its results (format, blob_key, media_type, size),
+    or ``None`` when there is none holding every format in ``outputs``."""
+    job_id = run(
+        session, FIND_CACHED_JOB, document=document_id, fingerprint=fingerprint, owner=owner
+    ).scalar_one_or_none()
+    if job_id is None:
+        return None
+    results = [row._asdict() for row in run(session, CACHED_RESULTS, job=job_id)]
+    if not set(outputs) <= {r["format"] for r in results}:
+        return None
+    return job_id, [r for r in results if r["format"] in outputs]
 
 
 def cached_results(
@@ -71,17 +97,11 @@ def cached_results(
     fingerprint: str,
     outputs: list[str],
 ) -> list[dict[str, Any]] | None:
-    """The results (format, blob_key, media_type, size) of a completed job to reuse,
-    or ``None`` when there is none holding every format in ``outputs``."""
-    job_id = run(
-        session, FIND_CACHED_JOB, document=document_id, fingerprint=fingerprint, owner=owner
-    ).scalar_one_or_none()
-    if job_id is None:
-        return None
-    results = [row._asdict() for row in run(session, CACHED_RESULTS, job=job_id)]
-    if not set(outputs) <= {r["format"] for r in results}:
-        return None
-    return [r for r in results if r["format"] in outputs]
+    """The results of a completed job to reuse (see :func:`cached_job`), or ``None``."""
+    found = cached_job(
+        session, owner=owner, document_id=document_id, fingerprint=fingerprint, outputs=outputs
+    )
+    return found[1] if found is not None else None
 
 
 def result_rows(job_id: str, results: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from untxt.db.extractions import store_extraction
 from untxt.db.models import ASSEMBLE_PAGE
 from untxt.queue import statements as sql
 from untxt.queue.lease import Lease, fence
@@ -107,16 +109,27 @@ def complete_page(
 
 
 def complete_job(
-    session: Session, lease: Lease, *, results: list[StoredResult], now: datetime
+    session: Session,
+    lease: Lease,
+    *,
+    results: list[StoredResult],
+    now: datetime,
+    fields: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Record the assembled results and complete the job (or cancel it, if asked meanwhile)."""
+    """Record the assembled results (and extracted ``fields``) and complete the job, or
+    cancel it, if asked meanwhile."""
     if not _finish_task(session, lease, now, status="done"):
         return Outcome.LOST
-    return _complete(session, lease, results, now)
+    return _complete(session, lease, results, now, fields)
 
 
 def complete_only_page(
-    session: Session, lease: Lease, *, results: list[StoredResult], now: datetime
+    session: Session,
+    lease: Lease,
+    *,
+    results: list[StoredResult],
+    now: datetime,
+    fields: dict[str, Any] | None = None,
 ) -> Outcome:
     """Record the page of a one-page job and complete the job, in one transaction."""
     if not _finish_task(session, lease, now, status="done"):
@@ -127,11 +140,15 @@ def complete_only_page(
     record_event(session, type="job.progress", job_id=lease.job_id, now=now)
     if row.pages_done != row.pages_total:
         raise ValueError(f"job {lease.job_id} has {row.pages_total} pages, not one")
-    return _complete(session, lease, results, now)
+    return _complete(session, lease, results, now, fields)
 
 
 def _complete(
-    session: Session, lease: Lease, results: list[StoredResult], now: datetime
+    session: Session,
+    lease: Lease,
+    results: list[StoredResult],
+    now: datetime,
+    fields: dict[str, Any] | None,
 ) -> Outcome:
     status = run(session, sql.COMPLETE_JOB, job=lease.job_id, now=now).scalar_one_or_none()
     if status == "cancelled":
@@ -155,6 +172,8 @@ def _complete(
                 for r in results
             ],
         )
+    if fields is not None:
+        store_extraction(session, job_id=lease.job_id, data=fields, now=now)
     record_event(session, type="job.completed", job_id=lease.job_id, now=now)
     return Outcome.DONE
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from untxt.db.extractions import copy_extraction
 from untxt.db.models import (
     TERMINAL_STATUSES,
     DocumentRow,
@@ -15,11 +16,12 @@ from untxt.db.models import (
     TaskRow,
     table_of,
 )
+from untxt.db.templates import templates_digest
 from untxt.errors import ConflictError, NotFoundError
 from untxt.ids import new_id
 from untxt.options import JobOptions
 from untxt.queue import transitions
-from untxt.queue.cache import cached_results, options_fingerprint, result_rows
+from untxt.queue.cache import cached_job, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
 from untxt.queue.outbox import record_event
 
@@ -49,7 +51,9 @@ def enqueue_job(
     document, same options, same ``engine_version``: see :mod:`untxt.queue.cache`) is
     created completed instead, with that job's results and no tasks.
     """
-    fingerprint = options_fingerprint(options, engine_version=engine_version)
+    # Fields depend on the owner's templates: a job extracted with others is not reused.
+    templates = templates_digest(session, owner=owner) if options.extract else None
+    fingerprint = options_fingerprint(options, engine_version=engine_version, templates=templates)
     job_id = new_id("job")
     values = {
         "id": job_id,
@@ -70,7 +74,7 @@ def enqueue_job(
     }
     reused = None
     if not options.no_cache:
-        reused = cached_results(
+        reused = cached_job(
             session,
             owner=owner,
             document_id=document.id,
@@ -91,7 +95,10 @@ def enqueue_job(
         }
         values.update(completed)
         session.execute(_COMPLETE_CACHED.values(completed), {"job": job_id})
-        session.execute(_INSERT_RESULT, result_rows(job_id, reused, now))
+        reused_job, results = reused
+        session.execute(_INSERT_RESULT, result_rows(job_id, results, now))
+        if options.extract:
+            copy_extraction(session, from_job=reused_job, job_id=job_id, now=now)
         record_event(session, type="job.completed", job_id=job_id, now=now)
         return JobRow(**values)
     job = JobRow(**values)

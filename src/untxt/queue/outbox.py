@@ -24,6 +24,7 @@ from sqlalchemy import String, bindparam, cast, delete, exists, func, insert, li
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from untxt.db.extractions import event_fields
 from untxt.db.models import (
     EVENT_TYPES,
     EventRow,
@@ -141,9 +142,16 @@ def _iso(value: datetime) -> str:
 
 
 def event_payload(
-    job: Any, *, type: str, now: datetime, result_formats: list[str] | None = None
+    job: Any,
+    *,
+    type: str,
+    now: datetime,
+    result_formats: list[str] | None = None,
+    fields: tuple[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """The payload clients receive for an event of ``type`` about ``job`` (a jobs row)."""
+    """The payload clients receive for an event of ``type`` about ``job`` (a jobs row);
+    ``fields`` are the document type and field names of a completed job that extracted
+    them (the values are in the result, not in the event)."""
     data: dict[str, Any] = {
         "job_id": job.id,
         "document_id": job.document_id,
@@ -157,6 +165,8 @@ def event_payload(
         data["error"] = job.error
     if job.status == "completed" and result_formats is not None:
         data["results"] = {fmt: f"/v1/jobs/{job.id}/result?format={fmt}" for fmt in result_formats}
+    if job.status == "completed" and fields is not None:
+        data["document_type"], data["fields"] = fields
     return {"type": type, "timestamp": _iso(now), "data": data}
 
 
@@ -169,10 +179,12 @@ def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> 
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     job = run(session, _JOB_FOR_EVENT, job=job_id).one()
-    formats = None
+    formats = fields = None
     if job.status == "completed":
         formats = list(run(session, _RESULT_FORMATS, job=job_id).scalars())
-    payload = event_payload(job, type=type, now=now, result_formats=formats)
+        if (job.options or {}).get("extract"):
+            fields = event_fields(session, job_id)
+    payload = event_payload(job, type=type, now=now, result_formats=formats, fields=fields)
     postgres = session.get_bind().dialect.name == "postgresql"
     event_id: int = run(
         session,

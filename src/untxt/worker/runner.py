@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
 from untxt.config import Settings
 from untxt.db.models import ASSEMBLE_PAGE, DocumentRow, JobRow
 from untxt.db.session import Database
+from untxt.db.templates import list_templates
 from untxt.db.types import utcnow
 from untxt.document import Document, Page
 from untxt.engines import EngineRegistry
@@ -32,6 +34,7 @@ from untxt.queue import (
 from untxt.queue.jobs import page_result_keys
 from untxt.storage import BlobStore
 from untxt.storage.keys import page_blob_key, result_blob_key
+from untxt.worker.fields import TemplateCache, extract_job_fields
 from untxt.worker.keeper import LeaseKeeper
 
 log = get_logger(__name__)
@@ -42,6 +45,7 @@ class _Work:
     """What a task needs to know about its job and document."""
 
     job_id: str
+    owner: str
     options: JobOptions
     pages_total: int
     blob_key: str
@@ -64,6 +68,7 @@ class TaskRunner:
         self._policy = RetryPolicy(settings.max_attempts, settings.retry_base, settings.retry_cap)
         # Pages of one document usually arrive one after another: keep its bytes.
         self._cached: tuple[str, bytes] | None = None
+        self._templates = TemplateCache()
 
     def run(self, lease: Lease, keeper: LeaseKeeper | None = None) -> Outcome:
         """Run ``lease`` to an outcome; a failure becomes a retry or a failed job, not an error.
@@ -96,9 +101,12 @@ class TaskRunner:
             # The only page is the whole document: finish the job right here, without
             # keeping the page for an assembly step.
             document = Document.from_pages([page], source=work.filename)
+            fields = self._fields(work, document)
             results = self._store_results(lease, work, document)
             with self._db.write() as session:
-                outcome = complete_only_page(session, lease, results=results, now=utcnow())
+                outcome = complete_only_page(
+                    session, lease, results=results, now=utcnow(), fields=fields
+                )
             return self._finished(work, document, outcome)
         key = page_blob_key(work.job_id, lease.page, lease.attempts)
         self._storage.put(key, page.model_dump_json().encode())
@@ -123,10 +131,19 @@ class TaskRunner:
             (Page.model_validate_json(self._storage.get(key)) for key in keys),
             source=work.filename,
         )
+        fields = self._fields(work, document)
         results = self._store_results(lease, work, document)
         with self._db.write() as session:
-            outcome = complete_job(session, lease, results=results, now=utcnow())
+            outcome = complete_job(session, lease, results=results, now=utcnow(), fields=fields)
         return self._finished(work, document, outcome)
+
+    def _fields(self, work: _Work, document: Document) -> dict[str, Any] | None:
+        """The document's fields, when the job asks for them."""
+        if not work.options.extract:
+            return None
+        with self._db.read() as session:
+            rows = list_templates(session, owner=work.owner)
+        return extract_job_fields(document, work.options, rows, self._templates)
 
     def _store_results(self, lease: Lease, work: _Work, document: Document) -> list[StoredResult]:
         """Render and store every requested format under ``lease``'s own keys."""
@@ -179,13 +196,16 @@ class TaskRunner:
     def _load(self, job_id: str) -> _Work:
         with self._db.read() as session:
             row = session.execute(
-                select(JobRow.options, JobRow.pages_total, JobRow.started_at, DocumentRow)
+                select(
+                    JobRow.owner, JobRow.options, JobRow.pages_total, JobRow.started_at, DocumentRow
+                )
                 .join(DocumentRow, DocumentRow.id == JobRow.document_id)
                 .where(JobRow.id == job_id)
             ).one()
         document: DocumentRow = row.DocumentRow
         return _Work(
             job_id=job_id,
+            owner=row.owner,
             options=JobOptions.model_validate(row.options),
             pages_total=row.pages_total,
             blob_key=document.blob_key,

@@ -22,8 +22,10 @@ from untxt.api.uploads import (
 from untxt.auth import PermissionDeniedError, audit
 from untxt.auth.quotas import check_queued_jobs
 from untxt.db.documents import get_document
+from untxt.db.extractions import extraction_data
 from untxt.db.types import utcnow
 from untxt.formats import FORMATS
+from untxt.formats.json import with_fields
 from untxt.options import FormatName
 from untxt.queue import jobs
 from untxt.queue.overview import list_all_jobs
@@ -170,7 +172,16 @@ def delete_job(job_id: str, state: StateDep, principal: PrincipalDep) -> Respons
 def get_result(
     job_id: str, state: StateDep, principal: PrincipalDep, format: FormatName = "json"
 ) -> Response:
-    """A completed job's result in one format: json, text, markdown, hocr, alto, html or pdf."""
+    """A completed job's result in one format: json, text, markdown, hocr, alto, html or pdf.
+
+    The ``json`` result of a job that extracted fields holds them too, as ``fields``.
+    """
+    fields = None
     with state.db.read() as session:
         result = jobs.get_result(session, owner=principal.owner, job_id=job_id, format=format)
-    return Response(state.storage.get(result.blob_key), media_type=result.media_type)
+        if format == "json":
+            fields = extraction_data(session, job_id)
+    body = state.storage.get(result.blob_key)
+    if fields is not None:
+        body = with_fields(body, fields)
+    return Response(body, media_type=result.media_type)
