@@ -85,8 +85,8 @@ def receipts(images: list[Path], work: Path) -> dict[str, Any]:
     types: Counter[str] = Counter()
     for image in images:
         result = json.loads((extracted / f"{image.stem}.json").read_text())
+        fields = result.pop("fields", {})
         document = Document.model_validate(result)
-        fields = result.get("fields", {})
         types[fields.get("document_type", "none")] += 1
         found = fields.get("fields", {})
         keys = {key: found.get(name, {}).get("content", "") for key, name in SROIE_KEYS.items()}
