@@ -14,7 +14,7 @@ from untxt.document import Document
 from untxt.engines import EngineRegistry
 from untxt.errors import InvalidTemplateError
 from untxt.extract.model import Extraction, FieldValue
-from untxt.extract.template_fields import LayoutText
+from untxt.extract.template_text import LayoutText
 from untxt.extract.templates import MAX_TEMPLATE_BYTES, Template, apply_templates, parse_template
 from untxt.extract.view import DocumentView
 from untxt.options import JobOptions
