@@ -46,10 +46,3 @@ def test_part_of_a_word_gets_its_share_of_the_words_box() -> None:
     word = line.words[0].bbox
     assert box is not None
     assert word.x0 < box.x0 and box.x1 == word.x1
-
-
-def test_text_offsets_locate_spans_across_lines() -> None:
-    view = DocumentView(make_document([[["first line", "second line"]]]))
-    start = view.text.index("line\nsecond")
-    spans = view.locate(start, start + len("line\nsecond"))
-    assert [s.text for s in spans] == ["line", "second"]

@@ -8,10 +8,9 @@ confidence weighs the rule's own certainty by the OCR confidence of the words.
 
 from __future__ import annotations
 
-import re
 import statistics
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
@@ -95,7 +94,7 @@ class ViewLine:
         self.text = " ".join(w.text for w in self.words)
         self.folded = fold(self.text)
 
-    @property
+    @cached_property
     def height(self) -> int:
         heights = [w.bbox.y1 - w.bbox.y0 for w in self.words]
         return int(statistics.median(heights)) if heights else self.bbox.y1 - self.bbox.y0
@@ -139,10 +138,6 @@ class ViewLine:
         while end > start and self.text[end - 1].isspace():
             end -= 1
         return Span(self, start, end)
-
-    def search(self, pattern: re.Pattern[str], *, folded: bool = True) -> Iterator[re.Match[str]]:
-        """Matches of ``pattern`` in the folded text (or the text as printed)."""
-        return pattern.finditer(self.folded if folded else self.text)
 
     def box_of(self, start: int, end: int) -> BBox | None:
         """The box of characters ``start`` to ``end``: a part of a word is estimated by
@@ -198,35 +193,6 @@ class DocumentView:
     @cached_property
     def folded(self) -> str:
         return fold(self.text)
-
-    @cached_property
-    def median_height(self) -> float:
-        heights = [line.height for line in self.lines]
-        return float(statistics.median(heights)) if heights else 0.0
-
-    def page_size(self, number: int) -> tuple[int, int]:
-        for page in self.document.pages:
-            if page.number == number:
-                return page.width, page.height
-        raise KeyError(number)
-
-    def words_by_id(self) -> dict[str, ViewWord]:
-        return {word.id: word for line in self.lines for word in line.words}
-
-    def has(self, pattern: re.Pattern[str]) -> bool:
-        return pattern.search(self.folded) is not None
-
-    def locate(self, start: int, end: int) -> list[Span]:
-        """The spans of lines that characters ``start`` to ``end`` of :attr:`text` cover."""
-        spans, offset = [], 0
-        for line in self.lines:
-            stop = offset + len(line.text)
-            if offset < end and stop > start:
-                spans.append(line.span(max(0, start - offset), min(len(line.text), end - offset)))
-            offset = stop + 1
-            if offset >= end:
-                break
-        return [s for s in spans if s.end > s.start]
 
 
 def grounded(
