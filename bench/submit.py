@@ -1,11 +1,14 @@
-"""Submit latency: N clients upload a ~200 KB scan to POST /v1/ocr, against GET /healthz.
+"""Submit throughput and latency: N clients upload a ~200 KB scan to POST /v1/ocr.
 
-Both loads run against the same `untxt serve` (with its OCR workers busy on what
-is submitted), alternating in rounds so that drift on a shared machine hits both.
-The client is a minimal keep-alive HTTP/1.1 client on asyncio streams, so that it
-spends as little as possible of the CPU the server needs.
+Three servers: the peer (``submit_peer.py``, a minimal FastAPI app doing the same
+durable work: multipart, SHA-256, the blob written and fsynced, one SQLite row)
+and ``untxt serve --workers 0`` (an API-only node) measured in alternating rounds,
+so that drift on a shared machine hits both; then the embedded default, ``untxt
+serve`` with its OCR workers busy on what is submitted. Every upload is a distinct
+file. The client is a minimal keep-alive HTTP/1.1 client on asyncio streams, so
+that it spends as little as possible of the CPU the servers need.
 
-    python bench/submit.py [--clients 16] [--seconds 5] [--rounds 3] [--server URL]
+    python bench/submit.py [--clients 1,16] [--seconds 5] [--rounds 3] [--skip-busy]
 """
 
 from __future__ import annotations
@@ -13,13 +16,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
+import shutil
+import signal
 import struct
+import subprocess
+import sys
+import tempfile
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from common import report, running_server, scanned_page, summary
+import httpx
+
+from common import free_port, report, running_server, scanned_page, summary
 
 BOUNDARY = "untxt-bench-boundary"
 
@@ -105,75 +119,115 @@ async def load(
     return latencies, errors, time.perf_counter() - started
 
 
-async def measure(url: str, clients: int, seconds: float, rounds: int) -> dict[str, Any]:
-    """Alternate healthz and submit loads at one concurrency; latency statistics of each."""
-    png = base_png()
-    counter = [clients * 10**7]  # distinct files across concurrency levels
-    results: dict[str, list[float]] = {"submit": [], "healthz": []}
-    elapsed = {"submit": 0.0, "healthz": 0.0}
-    errors = {"submit": 0, "healthz": 0}
-    await load(url, "healthz", clients, 1.0, png, counter)  # warm-up
-    await load(url, "submit", clients, 1.0, png, counter)
+@contextmanager
+def peer_server() -> Iterator[str]:
+    """The minimal FastAPI app of ``submit_peer.py`` on a fresh data dir and a free port."""
+    data_dir = Path(tempfile.mkdtemp(prefix="untxt-peer-"))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("submit_peer.py")),
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the peer app did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def measure(
+    urls: dict[str, str], clients: int, seconds: float, rounds: int, png: bytes, counter: list[int]
+) -> dict[str, Any]:
+    """Submit loads at one concurrency on each server, in alternating rounds."""
+    results: dict[str, list[float]] = {name: [] for name in urls}
+    elapsed = dict.fromkeys(urls, 0.0)
+    errors = dict.fromkeys(urls, 0)
+    for url in urls.values():  # warm-up
+        await load(url, "submit", clients, 1.0, png, counter)
     for _ in range(rounds):
-        for kind in ("healthz", "submit"):
-            latencies, failed, took = await load(url, kind, clients, seconds, png, counter)
-            results[kind] += latencies
-            elapsed[kind] += took
-            errors[kind] += failed
-    stats = {
-        kind: summary(results[kind], elapsed[kind]) | {"errors": errors[kind]} for kind in results
-    }
-    submit, health = stats["submit"], stats["healthz"]
-    ratios = {
-        "p50": submit["p50_ms"] / health["p50_ms"],
-        "p99": submit["p99_ms"] / health["p99_ms"],
-        "rps": submit["rps"] / health["rps"],
-    }
-    return {"upload_bytes": len(png), "stats": stats, "ratios": ratios}
-
-
-async def run(url: str, levels: list[int], seconds: float, rounds: int) -> dict[int, Any]:
-    return {clients: await measure(url, clients, seconds, rounds) for clients in levels}
+        for name, url in urls.items():
+            latencies, failed, took = await load(url, "submit", clients, seconds, png, counter)
+            results[name] += latencies
+            elapsed[name] += took
+            errors[name] += failed
+    return {name: summary(results[name], elapsed[name]) | {"errors": errors[name]} for name in urls}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--clients", default="16", help="concurrent clients; a comma list runs each (1,4,16)"
+        "--clients", default="1,16", help="concurrent clients; a comma list runs each"
     )
-    parser.add_argument("--seconds", type=float, default=5.0, help="per round and endpoint")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per round and server")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=None, help="OCR workers (default: CPUs)")
-    parser.add_argument("--server", help="use this running server instead of starting one")
+    parser.add_argument(
+        "--skip-busy", action="store_true", help="leave out the embedded default with OCR workers"
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.clients.split(",")]
-
-    if args.server:
-        data = asyncio.run(run(args.server, levels, args.seconds, args.rounds))
-    else:
-        with running_server(args.workers) as url:
-            data = asyncio.run(run(url, levels, args.seconds, args.rounds))
+    png = base_png()
+    counter = [10**7]
+    data: dict[str, Any] = {"upload_bytes": len(png), "by_clients": {}}
+    # The API alone against the peer: both idle but for the submits, rounds alternating.
+    # The queued-jobs quota (1,000 unfinished jobs per owner) would refuse submits to a
+    # node without workers after a few seconds: the bench lifts it (0: none).
+    with peer_server() as peer, running_server(0, UNTXT_QUOTA_QUEUED_JOBS="0") as api:
+        urls = {"peer (minimal FastAPI app)": peer, "untxt serve --workers 0": api}
+        for clients in levels:
+            data["by_clients"][clients] = asyncio.run(
+                measure(urls, clients, args.seconds, args.rounds, png, counter)
+            )
+    if not args.skip_busy:
+        # The embedded default: its OCR workers busy with what is submitted. The bench
+        # submits more than the default quota of unfinished jobs per owner (1,000)
+        # allows, so it raises it; a submit over the quota would fail with 429.
+        with running_server(None, UNTXT_QUOTA_QUEUED_JOBS="0") as default:
+            urls = {"untxt serve (workers busy)": default}
+            for clients in levels:
+                data["by_clients"][clients] |= asyncio.run(
+                    measure(urls, clients, args.seconds, args.rounds, png, counter)
+                )
     rows = []
-    for clients, level in data.items():
-        stats, ratios = level["stats"], level["ratios"]
-        for kind, name in (("submit", "POST /v1/ocr"), ("healthz", "GET /healthz")):
-            s = stats[kind]
+    for clients, level in data["by_clients"].items():
+        for name, s in level.items():
             row = [s["requests"], s["errors"], s["rps"], s["p50_ms"], s["p99_ms"], s["max_ms"]]
             rows.append([clients, name, *row])
-        rows.append(
-            [clients, "submit / healthz", "", "", ratios["rps"], ratios["p50"], ratios["p99"], ""]
-        )
-    upload = next(iter(data.values()))["upload_bytes"]
+        peer_rps = level["peer (minimal FastAPI app)"]["rps"]
+        api_rps = level["untxt serve --workers 0"]["rps"]
+        rows.append([clients, "untxt API / peer", "", "", api_rps / peer_rps, "", "", ""])
     report(
         "submit",
-        f"{upload // 1024} KB PNG, {args.rounds} x {args.seconds:g} s per load and concurrency",
-        ["clients", "load", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"],
+        f"POST /v1/ocr of a {len(png) // 1024} KB PNG, {args.rounds} x {args.seconds:g} s per server "
+        "and concurrency",
+        ["clients", "server", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"],
         rows,
-        {
-            "workers": args.workers,
-            "upload_bytes": upload,
-            "by_clients": data,
-            "target": {"clients": 16, "submit_p99_ms": 50},
+        data
+        | {
+            "targets": {
+                "api_over_peer_rps": 0.5,
+                "api_p99_ms_at_16": 50,
+                "busy_p99_ms_at_16": 150,
+                "busy_errors": 0,
+            }
         },
     )
 

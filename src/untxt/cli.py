@@ -7,8 +7,6 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,20 +42,6 @@ KeyOpt = Annotated[
 ]
 
 
-def _uvicorn_server() -> type:
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """Uvicorn without its signal capture, which re-raises the signal after shutdown
-        and so would end this process before the worker pool is stopped."""
-
-        @contextmanager
-        def capture_signals(self) -> Iterator[None]:
-            yield
-
-    return Server
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -68,40 +52,28 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API and run OCR workers, all on this machine."""
-    import uvicorn
-
-    from untxt.app import create_app
     from untxt.db import Database, upgrade
+    from untxt.server import api_process_count, run_api
     from untxt.worker import WorkerPool
 
-    _Server = _uvicorn_server()
     settings = command_settings(host=host, port=port, data_dir=data_dir, workers=workers)
     db = Database(settings.database_url)
     upgrade(db)
     _check_accounts(db, settings)
     pool = WorkerPool(settings, settings.workers) if settings.workers else None
-    if pool:
-        pool.start()
+    processes = api_process_count(settings)
+    err.print(
+        f"untxt serving on http://{settings.host}:{settings.port} (data: {settings.data_dir}; "
+        f"{processes} API process{'es' if processes > 1 else ''}, {settings.workers} OCR "
+        f"worker{'s' if settings.workers != 1 else ''})"
+    )
     try:
-        api = create_app(settings, db=db, notifier=pool.notifier if pool else None)
-        server = _Server(
-            uvicorn.Config(
-                api, host=settings.host, port=settings.port, log_level=settings.log_level
-            )
+        run_api(
+            settings,
+            db,
+            pool.notifier if pool else None,
+            before_serving=pool.start if pool else lambda: None,
         )
-        hub = api.state.event_hub
-
-        def stop(sig: int, frame: Any) -> None:
-            # Event streams never end by themselves, and the server waits for them.
-            hub.shutdown()
-            server.handle_exit(sig, frame)
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, stop)
-        err.print(
-            f"untxt serving on http://{settings.host}:{settings.port} (data: {settings.data_dir})"
-        )
-        server.run()
     finally:
         if pool:
             pool.stop()

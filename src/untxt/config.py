@@ -12,7 +12,8 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-def _cpu_count() -> int:
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -82,9 +83,16 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the API listens on.")
     port: int = Field(8000, ge=0, le=65535, description="Port the API listens on.")
     workers: int = Field(
-        default_factory=_cpu_count,
+        default_factory=cpu_count,
         ge=0,
         description="OCR worker processes started by `untxt serve`.",
+    )
+    api_processes: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="API processes `untxt serve` runs on its port; 0: one per CPU on an "
+        "API-only node (workers 0), one beside OCR workers.",
     )
     max_upload_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest accepted upload.")
     max_pages: int = Field(2000, gt=0, description="Most pages accepted in one document.")
@@ -296,7 +304,7 @@ class Settings(BaseSettings):
         machine's cores shared out among the ``workers`` processes (at least 1)."""
         if self.engine_threads:
             return self.engine_threads
-        return max(1, _cpu_count() // max(1, self.workers))
+        return max(1, cpu_count() // max(1, self.workers))
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Return new settings with the given fields replaced (``None`` values are ignored).

@@ -9,7 +9,7 @@ and a cookie-authenticated write needs the session's CSRF token in ``X-CSRF-Toke
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Request
@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from untxt.api.problems import problem
 from untxt.auth import Accounts, AuthenticationError, CsrfError, Identity, PermissionDeniedError
+from untxt.auth.quotas import StoredBytes
 from untxt.auth.sessions import CSRF_HEADER, SESSION_COOKIE
 from untxt.config import Settings
 from untxt.db.session import Database
@@ -43,6 +44,8 @@ class AppState:
     engines: EngineRegistry
     notifier: Notifier
     accounts: Accounts
+    #: Owners' stored bytes, so that a submit far below the storage quota costs no query.
+    stored_bytes: StoredBytes = field(default_factory=StoredBytes)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def enqueue(
     now: datetime,
     batch_id: str | None = None,
     batch_index: int | None = None,
+    new_document: bool = False,
 ) -> JobOut:
     """Queue one job in the caller's transaction (completed at once by the result cache
     when it repeats an earlier job).
@@ -73,6 +74,7 @@ def enqueue(
         batch_index=batch_index,
         # A new engine version reads the file again rather than reuse an old result.
         engine_version=state.engines.get(engine).version(),
+        new_document=new_document,
     )
     return JobOut.of(job)
 

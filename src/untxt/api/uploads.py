@@ -92,7 +92,12 @@ def receive_upload(upload: UploadFile, state: AppState, *, owner: str, pending: 
     sha256 = hashlib.sha256(data).hexdigest()
     with state.db.read() as session:
         check_stored_bytes(
-            session, settings=state.settings, owner=owner, sha256=sha256, size=len(data) + pending
+            session,
+            settings=state.settings,
+            owner=owner,
+            sha256=sha256,
+            size=len(data) + pending,
+            estimate=state.stored_bytes,
         )
     # Written even when the same bytes are stored already: the fresh write time keeps
     # the retention sweep, which spares young blobs, from deleting it before our row
@@ -101,9 +106,10 @@ def receive_upload(upload: UploadFile, state: AppState, *, owner: str, pending: 
     return Upload(sha256, _filename(upload), info.media_type, len(data), info.pages)
 
 
-def record_upload(session: Session, upload: Upload, *, owner: str) -> DocumentRow:
-    """The owner's document for ``upload``; the same bytes from the same owner are one document."""
-    document, _ = add_document(
+def record_upload(session: Session, upload: Upload, *, owner: str) -> tuple[DocumentRow, bool]:
+    """The owner's document for ``upload`` (the same bytes from the same owner are one
+    document), and whether this call created it."""
+    return add_document(
         session,
         owner=owner,
         sha256=upload.sha256,
@@ -113,4 +119,3 @@ def record_upload(session: Session, upload: Upload, *, owner: str) -> DocumentRo
         pages=upload.pages,
         now=utcnow(),
     )
-    return document

@@ -67,7 +67,8 @@ def add_document(
         "created_at": now,
         "deleted_at": None,
     }
-    row = session.execute(_upsert(session.get_bind().dialect.name), values).one()
+    connection = session.connection()
+    row = connection.execute(_upsert(connection.dialect.name), values).one()
     return DocumentRow(**row._mapping), row.id == values["id"]
 
 

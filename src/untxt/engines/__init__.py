@@ -44,6 +44,15 @@ class EngineRegistry:
         self._settings = settings
         self._engines: dict[str, OcrEngine] = {}
         self._failures: dict[str, EngineUnavailableError] = {}
+        # Reading every installed distribution's entry points takes milliseconds: once
+        # per registry, not once per submit.
+        self._points: dict[str, EntryPoint] | None = None
+        self._resolved: dict[tuple[tuple[str, ...], str], str] = {}
+
+    def _registered(self) -> dict[str, EntryPoint]:
+        if self._points is None:
+            self._points = _entry_points()
+        return self._points
 
     @staticmethod
     def names() -> list[str]:
@@ -56,10 +65,10 @@ class EngineRegistry:
             return self._engines[name]
         if name in self._failures:
             raise self._failures[name]
-        point = _entry_points().get(name)
+        point = self._registered().get(name)
         if point is None:
             raise EngineUnavailableError(
-                f"unknown engine {name!r} (known: {', '.join(self.names())})"
+                f"unknown engine {name!r} (known: {', '.join(sorted(self._registered()))})"
             )
         try:
             engine = self._create(point)
@@ -93,8 +102,11 @@ class EngineRegistry:
         :meth:`OcrEngine.auto_rank`); ties go to the first name in alphabetical order."""
         if name != AUTO:
             return name
+        key = (tuple(languages), mode)
+        if key in self._resolved:
+            return self._resolved[key]
         best: tuple[float, str] | None = None
-        for candidate in self.names():
+        for candidate in sorted(self._registered()):
             try:
                 engine = self.get(candidate)
                 engine.check(languages, mode)
@@ -108,12 +120,13 @@ class EngineRegistry:
                 f"no installed engine reads {', '.join(languages)} in mode {mode!r}; "
                 "see GET /v1/engines"
             )
+        self._resolved[key] = best[1]
         return best[1]
 
     def describe(self) -> list[EngineInfo]:
         """Every registered engine, available or not, with the reason when not."""
         infos = []
-        for name in self.names():
+        for name in sorted(self._registered()):
             try:
                 infos.append(self.get(name).info())
             except EngineUnavailableError as exc:
@@ -125,3 +138,4 @@ class EngineRegistry:
             engine.close()
         self._engines.clear()
         self._failures.clear()
+        self._resolved.clear()

@@ -3,7 +3,7 @@
 Every API process runs one (``UNTXT_WEBHOOK_DELIVERY``). Each claims due
 deliveries with a lease (:mod:`untxt.queue.deliveries`), so a delivery goes out
 from one node at a time, and one whose node died is sent again once its lease
-ends. A commit that recorded events wakes the loop at once in the committing
+ends. A commit that made deliveries due wakes the loop at once in the committing
 process, and on PostgreSQL in every process through ``LISTEN untxt_events``;
 otherwise it looks every ``UNTXT_WEBHOOK_POLL_INTERVAL`` seconds (a cheap read, and
 on SQLite only after a commit: see :mod:`untxt.db.changes`).
@@ -42,7 +42,7 @@ from untxt.queue.deliveries import (
     finish_attempt,
     next_due_at,
 )
-from untxt.queue.outbox import EVENTS_CHANNEL, on_commit
+from untxt.queue.outbox import EVENTS_CHANNEL, on_deliveries
 
 log = get_logger(__name__)
 
@@ -96,7 +96,7 @@ class Deliverer:
     def start(self) -> None:
         """Start the loop (and on PostgreSQL the listener) on daemon threads."""
         self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="untxt-webhook")
-        self._remove_hook = on_commit(lambda _event_id: self._wake.set())
+        self._remove_hook = on_deliveries(self._wake.set)
         self._threads = [threading.Thread(target=self._run, name="untxt-deliverer", daemon=True)]
         if self._db.dialect == "postgresql":
             self._threads.append(

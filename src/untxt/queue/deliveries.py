@@ -27,6 +27,7 @@ from untxt.db.models import (
 )
 from untxt.db.types import UTCDateTime
 from untxt.errors import ConflictError, NotFoundError
+from untxt.queue.outbox import deliveries_due
 from untxt.queue.statements import run
 from untxt.queue.subscriptions import (
     ATTEMPTS,
@@ -439,5 +440,6 @@ def _send_again(session: Session, view: DeliveryView, *, now: datetime) -> Deliv
     ).rowcount  # type: ignore[attr-defined]
     if not changed:
         raise ConflictError(f"delivery {delivery_id} is being sent right now")
+    deliveries_due(session)
     session.refresh(view.delivery)
     return view

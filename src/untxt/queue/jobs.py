@@ -42,6 +42,7 @@ def enqueue_job(
     batch_id: str | None = None,
     batch_index: int | None = None,
     engine_version: str | None = None,
+    new_document: bool = False,
 ) -> JobRow:
     """Create a queued job and one task per page (or a job done already), in the caller's
     transaction.
@@ -49,7 +50,8 @@ def enqueue_job(
     A job of a batch gets the batch's id and its place in the batch. Unless
     ``options.no_cache``, a job that repeats a completed one of the owner (same
     document, same options, same ``engine_version``: see :mod:`untxt.queue.cache`) is
-    created completed instead, with that job's results and no tasks.
+    created completed instead, with that job's results and no tasks; a
+    ``new_document``, created in this transaction, has no such job to look for.
     """
     # Fields depend on the owner's templates: a job extracted with others is not reused.
     templates = templates_digest(session, owner=owner) if options.extract else None
@@ -73,7 +75,8 @@ def enqueue_job(
         "options_fingerprint": fingerprint,
     }
     reused = None
-    if not options.no_cache:
+    # A document created in this transaction has no completed job to repeat.
+    if not options.no_cache and not new_document:
         reused = cached_job(
             session,
             owner=owner,
@@ -83,7 +86,8 @@ def enqueue_job(
         )
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
-    session.execute(_INSERT_JOB, values)
+    connection = session.connection()
+    connection.execute(_INSERT_JOB, values)
     record_event(session, type="job.queued", job_id=job_id, now=now)
     if reused is not None:
         # Queued, then completed at once: subscribers see the same two steps as ever.
@@ -94,15 +98,15 @@ def enqueue_job(
             "finished_at": now,
         }
         values.update(completed)
-        session.execute(_COMPLETE_CACHED.values(completed), {"job": job_id})
+        connection.execute(_COMPLETE_CACHED.values(completed), {"job": job_id})
         reused_job, results = reused
-        session.execute(_INSERT_RESULT, result_rows(job_id, results, now))
+        connection.execute(_INSERT_RESULT, result_rows(job_id, results, now))
         if options.extract:
             copy_extraction(session, from_job=reused_job, job_id=job_id, now=now)
         record_event(session, type="job.completed", job_id=job_id, now=now)
         return JobRow(**values)
     job = JobRow(**values)
-    session.execute(
+    connection.execute(
         _INSERT_TASK,
         [
             {

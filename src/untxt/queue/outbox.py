@@ -42,9 +42,11 @@ __all__ = [
     "EVENT_TYPES",
     "EventRow",
     "delete_expired_events",
+    "deliveries_due",
     "event_payload",
     "latest_event_id",
     "on_commit",
+    "on_deliveries",
     "read_events",
     "record_event",
 ]
@@ -57,6 +59,7 @@ SUBSCRIPTIONS = table_of(WebhookSubscriptionRow)
 DELIVERIES = table_of(WebhookDeliveryRow)
 
 _SESSION_KEY = "untxt_last_event_id"
+_DELIVERIES_KEY = "untxt_deliveries_due"
 
 _JOB_FOR_EVENT = select(
     JOBS.c.id,
@@ -134,6 +137,7 @@ _LATEST = select(func.max(EVENTS.c.id))
 
 
 _listeners: list[Callable[[int], None]] = []
+_delivery_listeners: list[Callable[[], None]] = []
 _listeners_lock = threading.Lock()
 
 
@@ -198,8 +202,10 @@ def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> 
     ).one()[0]
     if job.subscribed:
         run(session, _FAN_OUT, event=event_id, owner=job.owner, pattern=f"%,{type},%", now=now)
+        deliveries_due(session)
     webhook_url = (job.options or {}).get("webhook_url")
     if webhook_url:
+        deliveries_due(session)
         run(
             session,
             _INSERT_DELIVERY,
@@ -277,17 +283,40 @@ def on_commit(callback: Callable[[int], None]) -> Callable[[], None]:
     return remove
 
 
+def deliveries_due(session: Session) -> None:
+    """Note that this transaction made webhook deliveries due: once it commits, the
+    callbacks given to :func:`on_deliveries` run."""
+    session.info[_DELIVERIES_KEY] = True
+
+
+def on_deliveries(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback()`` after each commit in this process that made deliveries due
+    (most events have no webhook to go to); returns a function that stops it."""
+    with _listeners_lock:
+        _delivery_listeners.append(callback)
+
+    def remove() -> None:
+        with _listeners_lock:
+            if callback in _delivery_listeners:
+                _delivery_listeners.remove(callback)
+
+    return remove
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     event_id = session.info.pop(_SESSION_KEY, None)
-    if event_id is None:
-        return
+    due = session.info.pop(_DELIVERIES_KEY, False)
     with _listeners_lock:
-        listeners = list(_listeners)
+        listeners = list(_listeners) if event_id is not None else []
+        delivery_listeners = list(_delivery_listeners) if due else []
     for callback in listeners:
         callback(event_id)
+    for wake in delivery_listeners:
+        wake()
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_SESSION_KEY, None)
+    session.info.pop(_DELIVERIES_KEY, None)

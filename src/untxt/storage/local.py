@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,23 +30,29 @@ class LocalBlobStore(BlobStore):
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
+        # A random name of our own: tempfile.mkstemp costs as much again as the write.
+        tmp = path.parent / f"{_TMP_PREFIX}{secrets.token_hex(8)}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         for attempt in range(3):
-            path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_TMP_PREFIX)
+                fd = os.open(tmp, flags, 0o600)
                 break
             except FileNotFoundError:
-                # A delete pruned the folder, emptied, between the two calls.
+                # No folder yet, or a delete pruned it, emptied, under us.
                 if attempt == 2:
                     raise
+                path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
 
     def get(self, key: str) -> bytes:

@@ -138,7 +138,7 @@ def _submit_files(
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=len(uploads))
-        items = [(record_upload(session, upload, owner=owner), parsed) for upload in uploads]
+        items = [(record_upload(session, upload, owner=owner)[0], parsed) for upload in uploads]
         return create_batch_jobs(session, state, owner=owner, items=items)
 
     bound = (

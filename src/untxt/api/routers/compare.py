@@ -94,7 +94,7 @@ def submit_comparison(
         check_queued_jobs(
             session, settings=state.settings, owner=principal.owner, adding=len(names)
         )
-        document = record_upload(session, upload, owner=principal.owner)
+        document, _ = record_upload(session, upload, owner=principal.owner)
         items = [
             (document, parsed.model_copy(update={"engine": name, "outputs": ["json"]}))
             for name in names

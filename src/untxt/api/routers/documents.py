@@ -27,7 +27,7 @@ def upload_document(
     """Upload a document. The same bytes uploaded again return the existing document."""
     upload = receive_upload(file, state, owner=principal.owner)
     with state.db.write() as session:
-        body = DocumentOut.of(record_upload(session, upload, owner=principal.owner))
+        body = DocumentOut.of(record_upload(session, upload, owner=principal.owner)[0])
     response.headers["Location"] = body.links["self"]
     return body
 

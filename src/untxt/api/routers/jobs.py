@@ -61,9 +61,17 @@ def submit_ocr(
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=1)
-        document = record_upload(session, upload, owner=owner)
+        document, created = record_upload(session, upload, owner=owner)
         return _accepted(
-            enqueue(session, state, owner=owner, document=document, options=parsed, now=utcnow())
+            enqueue(
+                session,
+                state,
+                owner=owner,
+                document=document,
+                options=parsed,
+                now=utcnow(),
+                new_document=created,
+            )
         )
 
     bound = (
