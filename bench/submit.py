@@ -216,8 +216,8 @@ def main() -> None:
         rows.append([clients, "untxt API / peer", "", "", api_rps / peer_rps, "", "", ""])
     report(
         "submit",
-        f"POST /v1/ocr of a {len(png) // 1024} KB PNG, {args.rounds} x {args.seconds:g} s per server "
-        "and concurrency",
+        f"POST /v1/ocr of a {len(png) // 1024} KB PNG, {args.rounds} x {args.seconds:g} s per "
+        "server and concurrency",
         ["clients", "server", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"],
         rows,
         data
