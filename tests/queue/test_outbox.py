@@ -39,6 +39,7 @@ from untxt.queue.outbox import (
     on_commit,
     read_events,
     record_event,
+    record_events,
 )
 
 #: What the helpers' finished jobs store, so that a repeat can be served from the cache.
@@ -429,6 +430,61 @@ def test_a_jobs_webhook_url_gets_every_event_of_that_job(db: Database) -> None:
     assert _fanned_out(db) == [
         (None, "job.queued", "https://hooks.example.com/job"),
         (None, "job.processing", "https://hooks.example.com/job"),
+    ]
+
+
+def test_a_submits_queued_event_carries_the_payload_record_event_builds(db: Database) -> None:
+    """PostgreSQL writes a submit's event in the submit's own statement: its payload is the
+    one :func:`record_event` builds from the job row."""
+    now = utcnow()
+    job_id = make_job(db, now)
+    with db.write() as session:
+        (queued,) = read_events(session, owner=None, job_id=job_id)
+        again = record_event(session, type="job.queued", job_id=job_id, now=now)
+        rebuilt = session.get(EventRow, again)
+        assert rebuilt is not None
+        assert queued.data == rebuilt.data
+        session.rollback()
+
+
+def test_events_recorded_together_route_as_one_by_one(db: Database) -> None:
+    """record_events: each job's event goes to the subscriptions that take it and to its
+    own webhook, with payloads and ids in the order asked."""
+    now = utcnow()
+    every = _subscribe(db, types=["job.progress"])
+    with db.write() as session:
+        document, _ = add_document(
+            session,
+            owner=OWNER,
+            sha256="ab" * 32,
+            filename="a.png",
+            media_type="image/png",
+            size=10,
+            pages=1,
+            now=now,
+        )
+        hooked = enqueue_job(
+            session,
+            owner=OWNER,
+            document=document,
+            options=JobOptions(webhook_url="https://hooks.example.com/job"),
+            max_attempts=3,
+            now=now,
+        ).id
+    plain = make_job(db, now, owner="bob")
+    with db.write() as session:
+        ids = record_events(session, type="job.progress", job_ids=[plain, hooked], now=now)
+    with db.read() as session:
+        events = [session.get(EventRow, event_id) for event_id in ids]
+    assert [(e.job_id, e.type, e.data["data"]["job_id"]) for e in events if e] == [
+        (plain, "job.progress", plain),
+        (hooked, "job.progress", hooked),
+    ]
+    url = f"https://{OWNER}.example.com/hook"
+    assert _fanned_out(db) == [
+        (None, "job.queued", "https://hooks.example.com/job"),
+        (every, "job.progress", url),
+        (None, "job.progress", "https://hooks.example.com/job"),
     ]
 
 

@@ -5,6 +5,7 @@
 - :mod:`untxt.queue.idempotency`: Idempotency-Key claims, their answers, their expiry
 - :mod:`untxt.queue.lease`: claim and heartbeat (worker side)
 - :mod:`untxt.queue.finish`: complete a page, complete a job, fail a task (fenced)
+- :mod:`untxt.queue.batch`: claim many tasks, complete many one-page jobs, at once
 - :mod:`untxt.queue.reaper`: expired leases run again or fail
 - :mod:`untxt.queue.transitions`: job-level final transitions shared by the above
 - :mod:`untxt.queue.retry`: the backoff policy
@@ -14,6 +15,7 @@
 - :mod:`untxt.queue.deliveries`: webhook subscriptions and their deliveries
 """
 
+from untxt.queue.batch import Finished, claim_many, complete_only_pages
 from untxt.queue.finish import (
     Outcome,
     StoredResult,
@@ -29,13 +31,16 @@ from untxt.queue.reaper import reap_expired
 from untxt.queue.retry import RetryPolicy
 
 __all__ = [
+    "Finished",
     "Lease",
     "Outcome",
     "RetryPolicy",
     "StoredResult",
     "claim",
+    "claim_many",
     "complete_job",
     "complete_only_page",
+    "complete_only_pages",
     "complete_page",
     "delete_expired_idempotency_keys",
     "enqueue_job",

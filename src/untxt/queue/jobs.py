@@ -24,6 +24,7 @@ from untxt.queue import transitions
 from untxt.queue.cache import cached_job, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
 from untxt.queue.outbox import record_event
+from untxt.queue.submit_pg import submit_job
 
 _INSERT_JOB = insert(table_of(JobRow))
 _INSERT_TASK = insert(table_of(TaskRow))
@@ -87,6 +88,9 @@ def enqueue_job(
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
     connection = session.connection()
+    if reused is None and connection.dialect.name == "postgresql":
+        submit_job(session, values, max_attempts=max_attempts, now=now)
+        return JobRow(**values)
     connection.execute(_INSERT_JOB, values)
     record_event(session, type="job.queued", job_id=job_id, now=now)
     if reused is not None:

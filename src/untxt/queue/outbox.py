@@ -49,6 +49,7 @@ __all__ = [
     "on_deliveries",
     "read_events",
     "record_event",
+    "record_events",
 ]
 
 #: The PostgreSQL ``NOTIFY`` channel; the payload is the new event's id.
@@ -174,32 +175,32 @@ def event_payload(
     return {"type": type, "timestamp": _iso(now), "data": data}
 
 
-def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> int:
-    """Write an event of ``type`` about job ``job_id`` in the session's transaction.
+def event_recorded(session: Session, event_id: int) -> None:
+    """Note an event written by a statement of the caller's own: readers in this process
+    are told of it when the transaction commits (see :func:`on_commit`)."""
+    session.info[_SESSION_KEY] = max(event_id, session.info.get(_SESSION_KEY, 0))
 
-    The payload is built from the job row as this transaction sees it. Returns the
-    event's id.
-    """
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {type!r}")
-    job = run(session, _JOB_FOR_EVENT, job=job_id).one()
-    formats = fields = None
-    if job.status == "completed":
-        formats = list(run(session, _RESULT_FORMATS, job=job_id).scalars())
-        if (job.options or {}).get("extract"):
-            fields = event_fields(session, job_id)
+
+def _event_row(
+    session: Session, job: Any, *, type: str, now: datetime, formats: list[str] | None
+) -> dict[str, Any]:
+    fields = None
+    if job.status == "completed" and (job.options or {}).get("extract"):
+        fields = event_fields(session, job.id)
     payload = event_payload(job, type=type, now=now, result_formats=formats, fields=fields)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    event_id: int = run(
-        session,
-        _INSERT_EVENT_AND_NOTIFY if postgres else _INSERT_EVENT,
-        type=type,
-        job_id=job.id,
-        document_id=job.document_id,
-        owner=job.owner,
-        created_at=now,
-        data=payload,
-    ).one()[0]
+    return {
+        "type": type,
+        "job_id": job.id,
+        "document_id": job.document_id,
+        "owner": job.owner,
+        "created_at": now,
+        "data": payload,
+    }
+
+
+def _route(session: Session, job: Any, *, event_id: int, type: str, now: datetime) -> None:
+    """The deliveries of an event: one per subscription that takes it, one to the job's
+    own webhook."""
     if job.subscribed:
         run(session, _FAN_OUT, event=event_id, owner=job.owner, pattern=f"%,{type},%", now=now)
         deliveries_due(session)
@@ -219,8 +220,75 @@ def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> 
             created_at=now,
             updated_at=now,
         )
-    session.info[_SESSION_KEY] = event_id
+
+
+def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> int:
+    """Write an event of ``type`` about job ``job_id`` in the session's transaction.
+
+    The payload is built from the job row as this transaction sees it. Returns the
+    event's id.
+    """
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    job = run(session, _JOB_FOR_EVENT, job=job_id).one()
+    formats = None
+    if job.status == "completed":
+        formats = list(run(session, _RESULT_FORMATS, job=job_id).scalars())
+    row = _event_row(session, job, type=type, now=now, formats=formats)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    event_id: int = run(
+        session, _INSERT_EVENT_AND_NOTIFY if postgres else _INSERT_EVENT, **row
+    ).one()[0]
+    _route(session, job, event_id=event_id, type=type, now=now)
+    event_recorded(session, event_id)
     return event_id
+
+
+_JOBS_FOR_EVENTS = select(*_JOB_FOR_EVENT.selected_columns).where(
+    JOBS.c.id.in_(bindparam("jobs", expanding=True))
+)
+_RESULT_FORMATS_OF = (
+    select(RESULTS.c.job_id, RESULTS.c.format)
+    .where(RESULTS.c.job_id.in_(bindparam("jobs", expanding=True)))
+    .order_by(RESULTS.c.job_id, RESULTS.c.format)
+)
+_INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
+_NOTIFY = select(func.pg_notify(literal(EVENTS_CHANNEL), cast(bindparam("event"), String)))
+
+
+def record_events(session: Session, *, type: str, job_ids: list[str], now: datetime) -> list[int]:
+    """Write an event of ``type`` about each job of ``job_ids``, as :func:`record_event`
+    does for one, in a few statements for them all (a worker that finishes many jobs
+    at once). Returns the events' ids, in the order of ``job_ids``."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    if not job_ids:
+        return []
+    jobs = {row.id: row for row in run(session, _JOBS_FOR_EVENTS, jobs=job_ids)}
+    formats: dict[str, list[str]] = {}
+    completed = [job_id for job_id in job_ids if jobs[job_id].status == "completed"]
+    if completed:
+        for row in run(session, _RESULT_FORMATS_OF, jobs=completed):
+            formats.setdefault(row.job_id, []).append(row.format)
+    rows = [
+        _event_row(
+            session,
+            jobs[job_id],
+            type=type,
+            now=now,
+            formats=formats.get(job_id, []) if job_id in completed else None,
+        )
+        for job_id in job_ids
+    ]
+    connection = session.connection()
+    ids = [row.id for row in connection.execute(_INSERT_EVENTS, rows)]
+    if connection.dialect.name == "postgresql":
+        # One notice for them all: listeners read every event after the last they saw.
+        run(session, _NOTIFY, event=max(ids))
+    for job_id, event_id in zip(job_ids, ids, strict=True):
+        _route(session, jobs[job_id], event_id=event_id, type=type, now=now)
+    event_recorded(session, max(ids))
+    return ids
 
 
 def read_events(

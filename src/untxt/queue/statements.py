@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -72,6 +73,40 @@ CLAIM = (
     .returning(TASKS.c.id, TASKS.c.job_id, TASKS.c.page, TASKS.c.attempts, TASKS.c.max_attempts)
 )
 
+#: The runnable tasks a claim of many takes. PostgreSQL must pick them once, before
+#: the update: a subquery inlined into it may run again and pick more than ``:limit``.
+_PICKED = (
+    select(TASKS.c.id)
+    .where(TASKS.c.status == "queued", TASKS.c.run_after <= _time("now"))
+    .order_by(TASKS.c.priority.desc(), TASKS.c.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("picked")
+    .prefix_with("MATERIALIZED", dialect="postgresql")
+)
+
+#: Lease up to ``:limit`` runnable tasks at once, best first (a worker that takes
+#: several; each then goes its own way, as leases taken one by one do).
+CLAIM_MANY = (
+    update(TASKS)
+    .where(TASKS.c.id.in_(select(_PICKED.c.id)), TASKS.c.status == "queued")
+    .values(
+        status="processing",
+        lease_owner=bindparam("owner"),
+        lease_expires_at=_time("expires"),
+        attempts=TASKS.c.attempts + 1,
+        updated_at=_time("now"),
+    )
+    .returning(
+        TASKS.c.id,
+        TASKS.c.job_id,
+        TASKS.c.page,
+        TASKS.c.attempts,
+        TASKS.c.max_attempts,
+        TASKS.c.priority,
+    )
+)
+
 #: The job of a claimed task is processing; its attempts are its tasks' most.
 START_JOB = (
     update(JOBS)
@@ -89,6 +124,19 @@ START_JOB = (
 
 #: The first claim of a queued job; :data:`START_JOB` serves the later ones.
 START_QUEUED_JOB = START_JOB.where(JOBS.c.status == "queued")
+
+#: The first claims of queued jobs, at once (a first claim is the task's first try).
+START_QUEUED_JOBS = (
+    update(JOBS)
+    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "queued")
+    .values(
+        status="processing",
+        started_at=func.coalesce(JOBS.c.started_at, _time("now")),
+        attempts=case((JOBS.c.attempts < 1, 1), else_=JOBS.c.attempts),
+        updated_at=_time("now"),
+    )
+    .returning(JOBS.c.id)
+)
 
 #: The condition under which a lease still holds its task: every write of a
 #: worker for its task carries it, so a worker that lost the lease changes nothing.
@@ -119,6 +167,27 @@ FINISH_TASK = (
         lease_expires_at=None,
         updated_at=_time("now"),
     )
+)
+
+#: End many leases of one owner as done at once; each ``(task, attempts)`` pair fences
+#: its own, and those returned are the leases that still held.
+FINISH_TASKS_DONE = (
+    update(TASKS)
+    .where(
+        tuple_(TASKS.c.id, TASKS.c.attempts).in_(bindparam("fences", expanding=True)),
+        TASKS.c.lease_owner == bindparam("owner"),
+        TASKS.c.status == "processing",
+    )
+    .values(
+        status="done",
+        result_key=None,
+        error=None,
+        run_after=_time("now"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=_time("now"),
+    )
+    .returning(TASKS.c.id)
 )
 
 COUNT_PAGE = (
@@ -157,6 +226,25 @@ COMPLETE_JOB = (
         updated_at=_time("now"),
     )
     .returning(JOBS.c.status)
+)
+
+COUNT_PAGES = (
+    update(JOBS)
+    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "processing")
+    .values(pages_done=JOBS.c.pages_done + 1, updated_at=_time("now"))
+    .returning(JOBS.c.id, JOBS.c.pages_done, JOBS.c.pages_total, JOBS.c.cancel_requested)
+)
+
+COMPLETE_JOBS = (
+    update(JOBS)
+    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "processing")
+    .values(
+        status=case((JOBS.c.cancel_requested, "cancelled"), else_="completed"),
+        error=None,
+        finished_at=_time("now"),
+        updated_at=_time("now"),
+    )
+    .returning(JOBS.c.id, JOBS.c.status)
 )
 
 INSERT_RESULT = insert(RESULTS)
