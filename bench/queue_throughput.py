@@ -1,17 +1,21 @@
 """The queue itself, with no OCR: enqueue rate, claim+complete rate, pickup latency.
 
-For SQLite and PostgreSQL, with 1, 2 and 4 worker processes, in one run:
+For SQLite and PostgreSQL, with 1, 2 and 4 worker processes, each taking 1 or more
+tasks per claim, and PgQueuer (bench/queue_peer.py) on the same PostgreSQL, in one run:
 
 - enqueue: jobs/s that one process submits (a document row and a job, one
   transaction each), as the API does;
 - claim+complete: jobs/s the workers take through the queue's own statements
   (claim the page; record it done and complete the job, as a worker does for
-  a one-page job), from a backlog of queued jobs;
+  a one-page job), from a backlog of queued jobs; with a batch of N, a worker
+  claims up to N tasks in one transaction and completes them in another, as a
+  worker with ``UNTXT_WORKER_BATCH=N`` does;
 - pickup: from the commit of a submit to the claim by an idle worker, with
   submissions one at a time. Workers wait as they do in untxt: LISTEN on
   PostgreSQL, the pool's semaphore on SQLite.
 
     python bench/queue_throughput.py [--jobs 2000] [--pickups 200] [--workers 1,2,4]
+        [--batches 1,10,50] [--backends sqlite,postgres] [--no-peer]
 """
 
 from __future__ import annotations
@@ -19,42 +23,53 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import statistics
 import sys
 import time
 import uuid
 from typing import Any
 
 from common import database, percentile, report
+from queue_peer import run_pgqueuer
 from untxt.db import Database, upgrade
 from untxt.db.documents import add_document
 from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
 from untxt.options import JobOptions
-from untxt.queue import claim, complete_only_page, enqueue_job
+from untxt.queue import (
+    Finished,
+    claim,
+    claim_many,
+    complete_only_page,
+    complete_only_pages,
+    enqueue_job,
+)
 from untxt.queue.notify import Notifier, PostgresNotifier, SemaphoreNotifier
 
 TTL = 30.0
 CTX = multiprocessing.get_context("spawn")
 
 
-def make_document(db: Database) -> DocumentRow:
+def make_documents(db: Database, count: int) -> list[DocumentRow]:
+    """``count`` uploaded documents of one page, to submit jobs on."""
     with db.write() as session:
-        document, _ = add_document(
-            session,
-            owner="bench",
-            sha256=uuid.uuid4().hex * 2,
-            filename="page.png",
-            media_type="image/png",
-            size=1,
-            pages=1,
-            now=utcnow(),
-        )
-    return document
+        return [
+            add_document(
+                session,
+                owner="bench",
+                sha256=uuid.uuid4().hex * 2,
+                filename="page.png",
+                media_type="image/png",
+                size=1,
+                pages=1,
+                now=utcnow(),
+            )[0]
+            for _ in range(count)
+        ]
 
 
 def enqueue(db: Database, document: DocumentRow, notifier: Notifier | None = None) -> str:
-    """Submit one job as the API does; returns its id once committed."""
+    """Submit a job on an uploaded document, as ``POST /v1/jobs`` does; returns its id
+    once committed."""
     with db.write() as session:
         job = enqueue_job(
             session,
@@ -69,7 +84,7 @@ def enqueue(db: Database, document: DocumentRow, notifier: Notifier | None = Non
     return job.id
 
 
-def worker_main(url: str, semaphore: Any, start: Any, stop: Any, claims: Any) -> None:
+def worker_main(url: str, batch: int, semaphore: Any, start: Any, stop: Any, claims: Any) -> None:
     """Claim and complete until stopped; report (job id, claim time) of every job."""
     db = Database(url)
     notifier: Notifier = (
@@ -81,34 +96,45 @@ def worker_main(url: str, semaphore: Any, start: Any, stop: Any, claims: Any) ->
     start.wait()
     while not stop.is_set():
         with db.write() as session:
-            lease = claim(session, owner=owner, ttl=TTL, now=utcnow())
-        if lease is None:
+            if batch == 1:
+                lease = claim(session, owner=owner, ttl=TTL, now=utcnow())
+                leases = [] if lease is None else [lease]
+            else:
+                leases = claim_many(session, owner=owner, ttl=TTL, now=utcnow(), limit=batch)
+        if not leases:
             notifier.wait(0.5)
             continue
         claimed_at = time.time()
-        # As a worker finishes a one-page job: the page and the job in one transaction.
+        # As a worker finishes one-page jobs: the page and the job in one transaction.
         with db.write() as session:
-            complete_only_page(session, lease, results=[], now=utcnow())
-        claims.put((lease.job_id, claimed_at))
+            if batch == 1:
+                complete_only_page(session, leases[0], results=[], now=utcnow())
+            else:
+                finished = [Finished(lease, []) for lease in leases]
+                complete_only_pages(session, finished, now=utcnow())
+        for lease in leases:
+            claims.put((lease.job_id, claimed_at))
     db.dispose()
 
 
-def run_config(backend: str, workers: int, jobs: int, pickups: int) -> dict[str, float]:
+def run_config(
+    backend: str, workers: int, batch: int, jobs: int, pickups: int
+) -> dict[str, float]:
     with database(backend) as url:
         db = Database(url)
         upgrade(db)
-        document = make_document(db)
         semaphore = CTX.Semaphore(0)
         notifier = None if db.dialect == "postgresql" else SemaphoreNotifier(semaphore)
 
+        documents = make_documents(db, jobs + pickups)
         started = time.perf_counter()
-        for _ in range(jobs):
+        for document in documents[:jobs]:
             enqueue(db, document)
         enqueue_rate = jobs / (time.perf_counter() - started)
 
         start, stop, claims = CTX.Event(), CTX.Event(), CTX.Queue()
         processes = [
-            CTX.Process(target=worker_main, args=(url, semaphore, start, stop, claims))
+            CTX.Process(target=worker_main, args=(url, batch, semaphore, start, stop, claims))
             for _ in range(workers)
         ]
         for process in processes:
@@ -122,7 +148,7 @@ def run_config(backend: str, workers: int, jobs: int, pickups: int) -> dict[str,
 
         time.sleep(0.6)  # every worker idle and waiting
         latencies = []
-        for _ in range(pickups):
+        for document in documents[jobs:]:
             job_id = enqueue(db, document, notifier)
             committed = time.time()  # the claim may come first: a latency of about zero
             got, claimed_at = claims.get(timeout=30)
@@ -138,8 +164,12 @@ def run_config(backend: str, workers: int, jobs: int, pickups: int) -> dict[str,
         "claim_complete_per_s": drain_rate,
         "pickup_p50_ms": percentile(latencies, 50) * 1000,
         "pickup_p99_ms": percentile(latencies, 99) * 1000,
-        "pickup_mean_ms": statistics.fmean(latencies) * 1000,
     }
+
+
+def run_peer(workers: int, batch: int, jobs: int, pickups: int) -> dict[str, float]:
+    with database("postgres") as url:
+        return run_pgqueuer(url, workers, jobs, pickups, batch)
 
 
 def main() -> None:
@@ -147,28 +177,43 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2000)
     parser.add_argument("--pickups", type=int, default=200)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--batches", default="1,10,50")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--no-peer", action="store_true", help="leave PgQueuer out")
     args = parser.parse_args()
 
-    results: dict[str, dict[int, dict[str, float]]] = {}
+    results: list[dict[str, Any]] = []
     rows = []
     for backend in args.backends.split(","):
         for workers in (int(n) for n in args.workers.split(",")):
-            figures = run_config(backend, workers, args.jobs, args.pickups)
-            results.setdefault(backend, {})[workers] = figures
-            rows.append([backend, workers, *figures.values()])
-            print(backend, workers, figures, file=sys.stderr)
+            for batch in (int(n) for n in args.batches.split(",")):
+                runs = [("untxt", run_config(backend, workers, batch, args.jobs, args.pickups))]
+                if backend == "postgres" and not args.no_peer:
+                    runs.append(("PgQueuer", run_peer(workers, batch, args.jobs, args.pickups)))
+                for system, figures in runs:
+                    results.append(
+                        {
+                            "system": system,
+                            "database": backend,
+                            "workers": workers,
+                            "batch": batch,
+                            **figures,
+                        }
+                    )
+                    rows.append([system, backend, workers, batch, *figures.values()])
+                    print(system, backend, workers, batch, figures, file=sys.stderr)
     report(
         "queue",
         f"no-op jobs: {args.jobs} for the rates, {args.pickups} pickups one at a time",
         [
+            "system",
             "database",
             "workers",
+            "batch",
             "enqueue/s",
             "claim+complete/s",
             "pickup p50 ms",
             "pickup p99 ms",
-            "pickup mean ms",
         ],
         rows,
         {
@@ -176,9 +221,11 @@ def main() -> None:
             "pickups": args.pickups,
             "results": results,
             "targets": {
-                "pickup_p50_ms": 10,
-                "pickup_p99_ms": 50,
-                "postgres_claim_complete_per_s": 1000,
+                "pickup_p50_ms": 5,
+                "pickup_p99_ms": 25,
+                "postgres_enqueue_per_s": 1000,
+                "postgres_claim_complete_per_s": 2000,
+                "postgres_claim_complete_vs_pgqueuer": 0.5,
             },
         },
     )

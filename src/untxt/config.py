@@ -106,6 +106,13 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(
         30.0, gt=0, description="Seconds a claimed task is held without a heartbeat."
     )
+    worker_batch: int = Field(
+        1,
+        ge=1,
+        le=100,
+        description="Tasks a worker claims at once; the one-page jobs among them are "
+        "completed together (for engines that read many pages a second).",
+    )
     max_attempts: int = Field(3, ge=1, description="Tries per task before its job fails.")
     retry_base: float = Field(
         2.0, gt=0, description="First retry delay in seconds; doubles per try."

@@ -39,8 +39,9 @@ from untxt.queue.outbox import (
     on_commit,
     read_events,
     record_event,
-    record_events,
 )
+from untxt.queue.outbox_many import record_events
+from untxt.queue.statements import JOB_EVENT_COLUMNS
 
 #: What the helpers' finished jobs store, so that a repeat can be served from the cache.
 OPTIONS = JobOptions(outputs=["json", "text"])
@@ -352,6 +353,24 @@ def test_postgres_notifies_each_committed_event_id_and_no_rolled_back_one(db: Da
         listener.close()
 
 
+def test_postgres_notifies_the_last_of_events_recorded_together(db: Database) -> None:
+    """Many events in one statement: one notice, of the last id, wakes the readers."""
+    if db.dialect != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    now = utcnow()
+    jobs = [make_job(db, now) for _ in range(3)]
+    listener = _listen(db)
+    try:
+        with db.write() as session:
+            rows = {row.id: row for row in session.execute(select(*JOB_EVENT_COLUMNS))}
+            ids = record_events(session, [("job.progress", rows[job]) for job in jobs], now=now)
+        notified = _notified(listener)
+        assert max(ids) in notified
+        assert not set(ids[:-1]) & set(notified)
+    finally:
+        listener.close()
+
+
 def _subscribe(db: Database, *, owner: str = OWNER, types: list[str] | None = None) -> str:
     with db.write() as session:
         return subscriptions.create_subscription(
@@ -473,7 +492,9 @@ def test_events_recorded_together_route_as_one_by_one(db: Database) -> None:
         ).id
     plain = make_job(db, now, owner="bob")
     with db.write() as session:
-        ids = record_events(session, type="job.progress", job_ids=[plain, hooked], now=now)
+        rows = {row.id: row for row in session.execute(select(*JOB_EVENT_COLUMNS))}
+        jobs = [rows[plain], rows[hooked]]
+        ids = record_events(session, [("job.progress", job) for job in jobs], now=now)
     with db.read() as session:
         events = [session.get(EventRow, event_id) for event_id in ids]
     assert [(e.job_id, e.type, e.data["data"]["job_id"]) for e in events if e] == [

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,9 +22,11 @@ from untxt.db.extractions import store_extraction
 from untxt.queue import statements as sql
 from untxt.queue.finish import Outcome, StoredResult
 from untxt.queue.lease import Lease
-from untxt.queue.outbox import record_events
+from untxt.queue.outbox_many import record_events
 from untxt.queue.statements import run
 from untxt.queue.transitions import settle_cancel
+
+_by_id = attrgetter("id")
 
 
 def claim_many(
@@ -42,14 +46,14 @@ def claim_many(
         return []
     rows = sorted(rows, key=lambda r: (-r.priority, r.id))
     jobs = sorted({r.job_id for r in rows})
-    started = [r.id for r in run(session, sql.START_QUEUED_JOBS, jobs=jobs, now=now)]
+    started = sorted(run(session, sql.START_QUEUED_JOBS, jobs=jobs, now=now), key=_by_id)
     # A task tried before raises its job's attempts, as a claim one by one does.
     retried = [
         {"job": r.job_id, "now": now, "lease_attempts": r.attempts} for r in rows if r.attempts > 1
     ]
     if retried:
         session.connection().execute(sql.START_JOB, retried)
-    record_events(session, type="job.processing", job_ids=sorted(started), now=now)
+    record_events(session, [("job.processing", job) for job in started], now=now)
     return [
         Lease(
             task_id=r.id,
@@ -89,6 +93,8 @@ def complete_only_pages(
             session,
             sql.FINISH_TASKS_DONE,
             fences=[(f.lease.task_id, f.lease.attempts) for f in finished],
+            fence_tasks=[f.lease.task_id for f in finished],
+            fence_attempts=[f.lease.attempts for f in finished],
             owner=owners.pop(),
             now=now,
         )
@@ -96,47 +102,39 @@ def complete_only_pages(
     by_job = {f.lease.job_id: f for f in finished if f.lease.task_id in held}
     if not by_job:
         return outcomes
-    counted = run(session, sql.COUNT_PAGES, jobs=sorted(by_job), now=now).all()
-    for job_id in by_job.keys() - {row.id for row in counted}:
+    ended = sorted(run(session, sql.COUNT_AND_COMPLETE, jobs=sorted(by_job), now=now), key=_by_id)
+    for job_id in by_job.keys() - {job.id for job in ended}:
         outcomes[by_job[job_id].lease.task_id] = Outcome.CANCELLED  # failed or cancelled
-    record_events(session, type="job.progress", job_ids=sorted(r.id for r in counted), now=now)
-    complete = []
-    for row in counted:
-        task = by_job[row.id].lease.task_id
-        if row.pages_done != row.pages_total:
-            raise ValueError(f"job {row.id} has {row.pages_total} pages, not one")
-        if row.cancel_requested:
-            settle_cancel(session, row.id, now=now)
-            outcomes[task] = Outcome.CANCELLED
-        else:
-            complete.append(row.id)
-    if not complete:
-        return outcomes
-    ended = run(session, sql.COMPLETE_JOBS, jobs=complete, now=now).all()
-    done = sorted(r.id for r in ended if r.status == "completed")
-    cancelled = sorted(r.id for r in ended if r.status == "cancelled")
+    for job in ended:
+        if job.pages_done != job.pages_total:  # raised before anything is committed
+            raise ValueError(f"job {job.id} has {job.pages_total} pages, not one")
+    done = [job for job in ended if job.status == "completed"]
     results = [
         {
-            "job_id": job_id,
+            "job_id": job.id,
             "format": r.format,
             "blob_key": r.blob_key,
             "media_type": r.media_type,
             "size": r.size,
             "created_at": now,
         }
-        for job_id in done
-        for r in by_job[job_id].results
+        for job in done
+        for r in by_job[job.id].results
     ]
     if results:
         session.connection().execute(sql.INSERT_RESULT, results)
-    for job_id in done:
-        fields = by_job[job_id].fields
+    for job in done:
+        fields = by_job[job.id].fields
         if fields is not None:
-            store_extraction(session, job_id=job_id, data=fields, now=now)
-    record_events(session, type="job.cancelled", job_ids=cancelled, now=now)
-    record_events(session, type="job.completed", job_ids=done, now=now)
-    for job_id in done:
-        outcomes[by_job[job_id].lease.task_id] = Outcome.DONE
-    for job_id in cancelled:
-        outcomes[by_job[job_id].lease.task_id] = Outcome.CANCELLED
+            store_extraction(session, job_id=job.id, data=fields, now=now)
+    # Each job's page was counted while it was processing: that is its progress event.
+    counted = [SimpleNamespace(**{**job._mapping, "status": "processing"}) for job in ended]
+    progress = [("job.progress", job) for job in counted]
+    record_events(session, [*progress, *(("job.completed", job) for job in done)], now=now)
+    for job in done:
+        outcomes[by_job[job.id].lease.task_id] = Outcome.DONE
+    for job in ended:
+        if job.cancel_requested:
+            settle_cancel(session, job.id, now=now)
+            outcomes[by_job[job.id].lease.task_id] = Outcome.CANCELLED
     return outcomes

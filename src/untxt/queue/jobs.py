@@ -75,9 +75,15 @@ def enqueue_job(
         "batch_index": batch_index,
         "options_fingerprint": fingerprint,
     }
-    reused = None
     # A document created in this transaction has no completed job to repeat.
-    if not options.no_cache and not new_document:
+    look_for_reuse = not options.no_cache and not new_document
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and submit_job(
+        session, values, max_attempts=max_attempts, now=now, look_for_reuse=look_for_reuse
+    ):
+        return JobRow(**values)
+    reused = None
+    if look_for_reuse:
         reused = cached_job(
             session,
             owner=owner,
@@ -87,10 +93,6 @@ def enqueue_job(
         )
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
-    connection = session.connection()
-    if reused is None and connection.dialect.name == "postgresql":
-        submit_job(session, values, max_attempts=max_attempts, now=now)
-        return JobRow(**values)
     connection.execute(_INSERT_JOB, values)
     record_event(session, type="job.queued", job_id=job_id, now=now)
     if reused is not None:

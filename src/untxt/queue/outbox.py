@@ -30,11 +30,10 @@ from untxt.db.models import (
     EventRow,
     WebhookAttemptRow,
     WebhookDeliveryRow,
-    WebhookSubscriptionRow,
     table_of,
 )
 from untxt.db.types import UTCDateTime
-from untxt.queue.statements import JOBS, RESULTS, run
+from untxt.queue.statements import JOB_EVENT_COLUMNS, JOBS, RESULTS, SUBSCRIPTIONS, run
 
 __all__ = [
     "EVENTS",
@@ -49,35 +48,18 @@ __all__ = [
     "on_deliveries",
     "read_events",
     "record_event",
-    "record_events",
 ]
 
 #: The PostgreSQL ``NOTIFY`` channel; the payload is the new event's id.
 EVENTS_CHANNEL = "untxt_events"
 
 EVENTS = table_of(EventRow)
-SUBSCRIPTIONS = table_of(WebhookSubscriptionRow)
 DELIVERIES = table_of(WebhookDeliveryRow)
 
 _SESSION_KEY = "untxt_last_event_id"
 _DELIVERIES_KEY = "untxt_deliveries_due"
 
-_JOB_FOR_EVENT = select(
-    JOBS.c.id,
-    JOBS.c.owner,
-    JOBS.c.document_id,
-    JOBS.c.status,
-    JOBS.c.pages_done,
-    JOBS.c.pages_total,
-    JOBS.c.error,
-    JOBS.c.options,
-    JOBS.c.created_at,
-    JOBS.c.updated_at,
-    # Most owners subscribe to nothing: knowing it here saves the fan-out statement.
-    exists()
-    .where(SUBSCRIPTIONS.c.owner == JOBS.c.owner, SUBSCRIPTIONS.c.enabled.is_(True))
-    .label("subscribed"),
-).where(JOBS.c.id == bindparam("job"))
+JOB_FOR_EVENT = select(*JOB_EVENT_COLUMNS).where(JOBS.c.id == bindparam("job"))
 
 _RESULT_FORMATS = (
     select(RESULTS.c.format).where(RESULTS.c.job_id == bindparam("job")).order_by(RESULTS.c.format)
@@ -181,7 +163,7 @@ def event_recorded(session: Session, event_id: int) -> None:
     session.info[_SESSION_KEY] = max(event_id, session.info.get(_SESSION_KEY, 0))
 
 
-def _event_row(
+def event_row(
     session: Session, job: Any, *, type: str, now: datetime, formats: list[str] | None
 ) -> dict[str, Any]:
     fields = None
@@ -198,7 +180,7 @@ def _event_row(
     }
 
 
-def _route(session: Session, job: Any, *, event_id: int, type: str, now: datetime) -> None:
+def route_event(session: Session, job: Any, *, event_id: int, type: str, now: datetime) -> None:
     """The deliveries of an event: one per subscription that takes it, one to the job's
     own webhook."""
     if job.subscribed:
@@ -230,65 +212,18 @@ def record_event(session: Session, *, type: str, job_id: str, now: datetime) -> 
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    job = run(session, _JOB_FOR_EVENT, job=job_id).one()
+    job = run(session, JOB_FOR_EVENT, job=job_id).one()
     formats = None
     if job.status == "completed":
         formats = list(run(session, _RESULT_FORMATS, job=job_id).scalars())
-    row = _event_row(session, job, type=type, now=now, formats=formats)
+    row = event_row(session, job, type=type, now=now, formats=formats)
     postgres = session.get_bind().dialect.name == "postgresql"
     event_id: int = run(
         session, _INSERT_EVENT_AND_NOTIFY if postgres else _INSERT_EVENT, **row
     ).one()[0]
-    _route(session, job, event_id=event_id, type=type, now=now)
+    route_event(session, job, event_id=event_id, type=type, now=now)
     event_recorded(session, event_id)
     return event_id
-
-
-_JOBS_FOR_EVENTS = select(*_JOB_FOR_EVENT.selected_columns).where(
-    JOBS.c.id.in_(bindparam("jobs", expanding=True))
-)
-_RESULT_FORMATS_OF = (
-    select(RESULTS.c.job_id, RESULTS.c.format)
-    .where(RESULTS.c.job_id.in_(bindparam("jobs", expanding=True)))
-    .order_by(RESULTS.c.job_id, RESULTS.c.format)
-)
-_INSERT_EVENTS = insert(EVENTS).returning(EVENTS.c.id, sort_by_parameter_order=True)
-_NOTIFY = select(func.pg_notify(literal(EVENTS_CHANNEL), cast(bindparam("event"), String)))
-
-
-def record_events(session: Session, *, type: str, job_ids: list[str], now: datetime) -> list[int]:
-    """Write an event of ``type`` about each job of ``job_ids``, as :func:`record_event`
-    does for one, in a few statements for them all (a worker that finishes many jobs
-    at once). Returns the events' ids, in the order of ``job_ids``."""
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {type!r}")
-    if not job_ids:
-        return []
-    jobs = {row.id: row for row in run(session, _JOBS_FOR_EVENTS, jobs=job_ids)}
-    formats: dict[str, list[str]] = {}
-    completed = [job_id for job_id in job_ids if jobs[job_id].status == "completed"]
-    if completed:
-        for row in run(session, _RESULT_FORMATS_OF, jobs=completed):
-            formats.setdefault(row.job_id, []).append(row.format)
-    rows = [
-        _event_row(
-            session,
-            jobs[job_id],
-            type=type,
-            now=now,
-            formats=formats.get(job_id, []) if job_id in completed else None,
-        )
-        for job_id in job_ids
-    ]
-    connection = session.connection()
-    ids = [row.id for row in connection.execute(_INSERT_EVENTS, rows)]
-    if connection.dialect.name == "postgresql":
-        # One notice for them all: listeners read every event after the last they saw.
-        run(session, _NOTIFY, event=max(ids))
-    for job_id, event_id in zip(job_ids, ids, strict=True):
-        _route(session, jobs[job_id], event_id=event_id, type=type, now=now)
-    event_recorded(session, max(ids))
-    return ids
 
 
 def read_events(

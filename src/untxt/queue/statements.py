@@ -13,38 +13,99 @@ that touches several tasks of one job skips rows others hold (see transitions).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     CursorResult,
     Executable,
+    Integer,
     and_,
+    any_,
     bindparam,
     case,
+    exists,
     func,
     insert,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from untxt.db.models import ASSEMBLE_PAGE, JobRow, ResultRow, TaskRow, table_of
+from untxt.db.models import (
+    ASSEMBLE_PAGE,
+    JobRow,
+    ResultRow,
+    TaskRow,
+    WebhookSubscriptionRow,
+    table_of,
+)
 from untxt.db.types import UTCDateTime
 
 TASKS = table_of(TaskRow)
 JOBS = table_of(JobRow)
 RESULTS = table_of(ResultRow)
+SUBSCRIPTIONS = table_of(WebhookSubscriptionRow)
 ACTIVE = ("queued", "processing")
+
+#: What an event says of its job (see :func:`untxt.queue.outbox.event_payload`), as a
+#: statement that reads the job, or one that changes it and returns it, selects it.
+JOB_EVENT_COLUMNS = (
+    JOBS.c.id,
+    JOBS.c.owner,
+    JOBS.c.document_id,
+    JOBS.c.status,
+    JOBS.c.pages_done,
+    JOBS.c.pages_total,
+    JOBS.c.error,
+    JOBS.c.options,
+    JOBS.c.created_at,
+    JOBS.c.updated_at,
+    # Most owners subscribe to nothing: knowing it here saves the fan-out statement.
+    exists()
+    .where(SUBSCRIPTIONS.c.owner == JOBS.c.owner, SUBSCRIPTIONS.c.enabled.is_(True))
+    .label("subscribed"),
+)
 
 
 def _time(name: str) -> Any:
     return bindparam(name, type_=UTCDateTime())
 
 
-def run(session: Session, statement: Executable, **params: Any) -> CursorResult[Any]:
+@dataclass(frozen=True)
+class PerDialect:
+    """A statement that takes lists, in two shapes: PostgreSQL's takes each list as one
+    array, a statement of one text whatever the lengths (parsed once by the driver and
+    prepared once by the server: a list of 50 ids as 50 parameters is parsed anew each
+    time); the other's expands each list into parameters."""
+
+    postgresql: Executable
+    other: Executable
+
+
+def per_dialect(build: Callable[[bool], Executable]) -> PerDialect:
+    """Both shapes of the statement ``build(postgresql)`` makes."""
+    return PerDialect(build(True), build(False))
+
+
+def one_of(column: Any, name: str, postgresql: bool) -> ColumnElement[bool]:
+    """``column`` is one of the list ``:name``."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
+
+def run(session: Session, statement: Executable | PerDialect, **params: Any) -> CursorResult[Any]:
     """Execute a prebuilt statement in the session's transaction, on its connection."""
-    return session.connection().execute(statement, params)
+    connection = session.connection()
+    if isinstance(statement, PerDialect):
+        postgresql = connection.dialect.name == "postgresql"
+        statement = statement.postgresql if postgresql else statement.other
+    return connection.execute(statement, params)
 
 
 # -- claiming -----------------------------------------------------------------
@@ -126,16 +187,18 @@ START_JOB = (
 START_QUEUED_JOB = START_JOB.where(JOBS.c.status == "queued")
 
 #: The first claims of queued jobs, at once (a first claim is the task's first try).
-START_QUEUED_JOBS = (
-    update(JOBS)
-    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "queued")
-    .values(
-        status="processing",
-        started_at=func.coalesce(JOBS.c.started_at, _time("now")),
-        attempts=case((JOBS.c.attempts < 1, 1), else_=JOBS.c.attempts),
-        updated_at=_time("now"),
+START_QUEUED_JOBS = per_dialect(
+    lambda pg: (
+        update(JOBS)
+        .where(one_of(JOBS.c.id, "jobs", pg), JOBS.c.status == "queued")
+        .values(
+            status="processing",
+            started_at=func.coalesce(JOBS.c.started_at, _time("now")),
+            attempts=case((JOBS.c.attempts < 1, 1), else_=JOBS.c.attempts),
+            updated_at=_time("now"),
+        )
+        .returning(*JOB_EVENT_COLUMNS)
     )
-    .returning(JOBS.c.id)
 )
 
 #: The condition under which a lease still holds its task: every write of a
@@ -169,25 +232,44 @@ FINISH_TASK = (
     )
 )
 
+
+def _fenced(postgresql: bool) -> ColumnElement[bool]:
+    """The task is one of the leases ``(:fence_tasks[i], :fence_attempts[i])``."""
+    pair = tuple_(TASKS.c.id, TASKS.c.attempts)
+    if not postgresql:
+        return pair.in_(bindparam("fences", expanding=True))
+    fences = (
+        func.unnest(
+            bindparam("fence_tasks", type_=ARRAY(Integer)),
+            bindparam("fence_attempts", type_=ARRAY(Integer)),
+        )
+        .table_valued("task", "attempts")
+        .render_derived()
+    )
+    return pair.in_(select(fences.c.task, fences.c.attempts))
+
+
 #: End many leases of one owner as done at once; each ``(task, attempts)`` pair fences
 #: its own, and those returned are the leases that still held.
-FINISH_TASKS_DONE = (
-    update(TASKS)
-    .where(
-        tuple_(TASKS.c.id, TASKS.c.attempts).in_(bindparam("fences", expanding=True)),
-        TASKS.c.lease_owner == bindparam("owner"),
-        TASKS.c.status == "processing",
+FINISH_TASKS_DONE = per_dialect(
+    lambda pg: (
+        update(TASKS)
+        .where(
+            _fenced(pg),
+            TASKS.c.lease_owner == bindparam("owner"),
+            TASKS.c.status == "processing",
+        )
+        .values(
+            status="done",
+            result_key=None,
+            error=None,
+            run_after=_time("now"),
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=_time("now"),
+        )
+        .returning(TASKS.c.id)
     )
-    .values(
-        status="done",
-        result_key=None,
-        error=None,
-        run_after=_time("now"),
-        lease_owner=None,
-        lease_expires_at=None,
-        updated_at=_time("now"),
-    )
-    .returning(TASKS.c.id)
 )
 
 COUNT_PAGE = (
@@ -228,23 +310,21 @@ COMPLETE_JOB = (
     .returning(JOBS.c.status)
 )
 
-COUNT_PAGES = (
-    update(JOBS)
-    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "processing")
-    .values(pages_done=JOBS.c.pages_done + 1, updated_at=_time("now"))
-    .returning(JOBS.c.id, JOBS.c.pages_done, JOBS.c.pages_total, JOBS.c.cancel_requested)
-)
-
-COMPLETE_JOBS = (
-    update(JOBS)
-    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "processing")
-    .values(
-        status=case((JOBS.c.cancel_requested, "cancelled"), else_="completed"),
-        error=None,
-        finished_at=_time("now"),
-        updated_at=_time("now"),
+#: The pages of one-page jobs counted and the jobs completed, in one statement; a job
+#: whose cancel was asked stays processing, for its cancel to be settled.
+COUNT_AND_COMPLETE = per_dialect(
+    lambda pg: (
+        update(JOBS)
+        .where(one_of(JOBS.c.id, "jobs", pg), JOBS.c.status == "processing")
+        .values(
+            pages_done=JOBS.c.pages_done + 1,
+            status=case((JOBS.c.cancel_requested, JOBS.c.status), else_="completed"),
+            error=case((JOBS.c.cancel_requested, JOBS.c.error), else_=None),
+            finished_at=case((JOBS.c.cancel_requested, JOBS.c.finished_at), else_=_time("now")),
+            updated_at=_time("now"),
+        )
+        .returning(*JOB_EVENT_COLUMNS, JOBS.c.cancel_requested)
     )
-    .returning(JOBS.c.id, JOBS.c.status)
 )
 
 INSERT_RESULT = insert(RESULTS)

@@ -1,9 +1,10 @@
 """A submit on PostgreSQL in one statement: the job, its tasks, its queued event, that
 event's webhook deliveries, and the wake-ups of workers and event readers.
 
-Each statement is a round trip to the server; the submit's five (job, tasks, event
-payload read back, event, notify) took most of its time there. Data-modifying
-``WITH`` clauses all run, in one statement, whatever the final ``SELECT`` reads.
+Each statement is a round trip to the server; the submit's six (a completed job to
+reuse, job, tasks, event payload read back, event, notify) took most of its time
+there. Data-modifying ``WITH`` clauses all run, in one statement, whatever the final
+``SELECT`` reads.
 The event's payload is built here from the values inserted, as
 :func:`untxt.queue.outbox.record_event` would build it from the row.
 """
@@ -33,16 +34,32 @@ SUBMIT = text(
     f"""
     WITH job AS (
         INSERT INTO jobs ({_JOB_COLUMNS})
-        VALUES (:id, :owner, :document_id, 'queued', :priority, :options, :pages_total, 0, 0,
-                false, :now, :now, :batch_id, :batch_index, :options_fingerprint)
+        SELECT v.id, v.owner, v.document_id, 'queued', v.priority, :options, v.pages_total,
+               0, 0, false, :now, :now, v.batch_id, v.batch_index, v.options_fingerprint
+        FROM (SELECT CAST(:id AS VARCHAR) AS id, CAST(:owner AS VARCHAR) AS owner,
+                     CAST(:document_id AS VARCHAR) AS document_id,
+                     CAST(:priority AS INTEGER) AS priority,
+                     CAST(:pages_total AS INTEGER) AS pages_total,
+                     CAST(:batch_id AS VARCHAR) AS batch_id,
+                     CAST(:batch_index AS INTEGER) AS batch_index,
+                     CAST(:options_fingerprint AS VARCHAR) AS options_fingerprint) AS v
+        WHERE NOT CAST(:look_for_reuse AS BOOLEAN) OR NOT EXISTS (
+            SELECT FROM jobs
+            WHERE jobs.document_id = v.document_id
+              AND jobs.options_fingerprint = v.options_fingerprint
+              AND jobs.owner = v.owner AND jobs.status = 'completed'
+        )
+        RETURNING id
     ), task AS (
         INSERT INTO tasks (job_id, page, status, priority, run_after, attempts, max_attempts,
                            created_at, updated_at)
-        SELECT :id, page, 'queued', :priority, :now, 0, :max_attempts, :now, :now
-        FROM generate_series(1, :pages_total) AS page
+        SELECT job.id, page, 'queued', :priority, :now, 0, :max_attempts, :now, :now
+        FROM job, generate_series(1, :pages_total) AS page
     ), event AS (
         INSERT INTO events (type, job_id, document_id, owner, created_at, data)
-        VALUES ('job.queued', :id, :document_id, :owner, :now, :data)
+        SELECT 'job.queued', job.id, CAST(:document_id AS VARCHAR), CAST(:owner AS VARCHAR),
+               :now, :data
+        FROM job
         RETURNING id
     ), fanned AS (
         INSERT INTO webhook_deliveries ({_DELIVERY_COLUMNS})
@@ -73,9 +90,16 @@ SUBMIT = text(
 
 
 def submit_job(
-    session: Session, values: dict[str, Any], *, max_attempts: int, now: datetime
-) -> None:
-    """Insert a queued job of ``values`` (the jobs row) with its tasks and queued event."""
+    session: Session,
+    values: dict[str, Any],
+    *,
+    max_attempts: int,
+    now: datetime,
+    look_for_reuse: bool,
+) -> bool:
+    """Insert a queued job of ``values`` (the jobs row) with its tasks and queued event;
+    ``False``, inserting nothing, when ``look_for_reuse`` and the owner has a completed
+    job of the same document and options (the caller then sees whether to reuse it)."""
     payload = event_payload(SimpleNamespace(**values), type="job.queued", now=now)
     row = (
         session.connection()
@@ -87,10 +111,14 @@ def submit_job(
                 "max_attempts": max_attempts,
                 "data": payload,
                 "webhook_url": (values["options"] or {}).get("webhook_url"),
+                "look_for_reuse": look_for_reuse,
             },
         )
-        .one()
+        .one_or_none()
     )
+    if row is None:
+        return False
     event_recorded(session, row.id)
     if row.deliveries:
         deliveries_due(session)
+    return True

@@ -1,4 +1,5 @@
-"""The worker loop: claim a task, run it, repeat; reap expired leases now and then."""
+"""The worker loop: claim a task (or several), run it, repeat; reap expired leases now
+and then."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ import socket
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 
 from untxt.config import Settings
 from untxt.db.session import Database
 from untxt.db.types import utcnow
 from untxt.engines import EngineRegistry
 from untxt.logs import get_logger
-from untxt.queue import Lease, Outcome, RetryPolicy, claim, reap_expired
+from untxt.queue import Lease, Outcome, RetryPolicy, claim, claim_many, reap_expired
 from untxt.queue.notify import Notifier, PollingNotifier, PostgresNotifier
 from untxt.storage import BlobStore, open_storage
 from untxt.worker.keeper import LeaseKeeper
-from untxt.worker.runner import TaskRunner
+from untxt.worker.runner import Deferred, TaskRunner
 
 log = get_logger(__name__)
+
+#: The longest a job read in a batch waits for the batch's others to be completed with.
+FLUSH_AFTER_S = 0.2
 
 
 def new_worker_id() -> str:
@@ -92,15 +97,55 @@ class Worker:
         self.tasks_run += 1
         return outcome
 
+    def run_batch(self, keeper: LeaseKeeper | None = None) -> list[Outcome]:
+        """Claim up to ``worker_batch`` tasks and run them, best first; the outcomes, none
+        when there was nothing to do.
+
+        The one-page jobs among them are completed together, in one transaction, once
+        all are read or when the first has waited :data:`FLUSH_AFTER_S`; a stopping
+        worker finishes the tasks it holds.
+        """
+        with self._db.write() as session:
+            leases = claim_many(
+                session,
+                owner=self.id,
+                ttl=self.settings.lease_ttl,
+                now=utcnow(),
+                limit=self.settings.worker_batch,
+            )
+        outcomes: list[Outcome] = []
+        deferred: list[Deferred] = []
+        first_read = 0.0
+        with keeper.hold(*leases) if keeper is not None else nullcontext():
+            for lease in leases:
+                outcome = self._runner.run(lease, keeper, deferred=deferred)
+                if outcome is not None:
+                    outcomes.append(outcome)
+                    if keeper is not None:
+                        keeper.release(lease)
+                elif len(deferred) == 1:
+                    first_read = time.monotonic()
+                if deferred and time.monotonic() - first_read >= FLUSH_AFTER_S:
+                    outcomes.extend(self._runner.complete_deferred(deferred).values())
+                    deferred = []
+            if deferred:
+                outcomes.extend(self._runner.complete_deferred(deferred).values())
+        self.tasks_run += len(leases)
+        return outcomes
+
     def run(self) -> None:
         """Loop until :meth:`stop`; database hiccups are logged and retried, never fatal."""
         keeper = LeaseKeeper(self._db, self.settings.lease_ttl)
-        log.info("worker started", worker=self.id)
+        log.info("worker started", worker=self.id, batch=self.settings.worker_batch)
         try:
             while not self._stop.is_set():
                 try:
                     self._maybe_reap()
-                    if self.run_once(keeper) is None:
+                    if self.settings.worker_batch > 1:
+                        idle = not self.run_batch(keeper)
+                    else:
+                        idle = self.run_once(keeper) is None
+                    if idle:
                         self._notifier.wait(self.settings.poll_interval)
                 except Exception:
                     log.exception("worker loop error; retrying", worker=self.id)

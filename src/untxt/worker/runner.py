@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import select
 
@@ -22,12 +22,14 @@ from untxt.logs import get_logger
 from untxt.options import JobOptions
 from untxt.pipeline import recognize_page
 from untxt.queue import (
+    Finished,
     Lease,
     Outcome,
     RetryPolicy,
     StoredResult,
     complete_job,
     complete_only_page,
+    complete_only_pages,
     complete_page,
     fail_task,
 )
@@ -55,6 +57,16 @@ class _Work:
     started_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Deferred:
+    """A one-page job read and its results stored, its completion left to the caller to
+    record with others' (:meth:`TaskRunner.complete_deferred`)."""
+
+    finished: Finished
+    work: _Work
+    document: Document
+
+
 class TaskRunner:
     """Executes leases against one database, blob store and set of engines."""
 
@@ -70,11 +82,28 @@ class TaskRunner:
         self._cached: tuple[str, bytes] | None = None
         self._templates = TemplateCache()
 
-    def run(self, lease: Lease, keeper: LeaseKeeper | None = None) -> Outcome:
+    @overload
+    def run(
+        self, lease: Lease, keeper: LeaseKeeper | None = None, *, deferred: None = None
+    ) -> Outcome: ...
+
+    @overload
+    def run(
+        self, lease: Lease, keeper: LeaseKeeper | None = None, *, deferred: list[Deferred]
+    ) -> Outcome | None: ...
+
+    def run(
+        self,
+        lease: Lease,
+        keeper: LeaseKeeper | None = None,
+        *,
+        deferred: list[Deferred] | None = None,
+    ) -> Outcome | None:
         """Run ``lease`` to an outcome; a failure becomes a retry or a failed job, not an error.
 
         ``keeper``, holding ``lease``, is handed the assembly's lease when the last page
-        leads straight on to it.
+        leads straight on to it. With ``deferred``, a one-page job is read and its results
+        stored, and its completion appended there instead of recorded: ``None`` then.
         """
         work: _Work | None = None
         try:
@@ -82,11 +111,26 @@ class TaskRunner:
             self._check_time_limit(work)
             if lease.page == ASSEMBLE_PAGE:
                 return self._assemble(lease, work)
-            return self._page(lease, work, keeper)
+            return self._page(lease, work, keeper, deferred)
         except Exception as exc:
             return self._fail(lease, work, exc)
 
-    def _page(self, lease: Lease, work: _Work, keeper: LeaseKeeper | None) -> Outcome:
+    def complete_deferred(self, deferred: list[Deferred]) -> dict[int, Outcome]:
+        """Complete the deferred one-page jobs (of one worker) in one transaction; their
+        outcomes by task id."""
+        with self._db.write() as session:
+            outcomes = complete_only_pages(session, [d.finished for d in deferred], now=utcnow())
+        for item in deferred:
+            self._finished(item.work, item.document, outcomes[item.finished.lease.task_id])
+        return outcomes
+
+    def _page(
+        self,
+        lease: Lease,
+        work: _Work,
+        keeper: LeaseKeeper | None,
+        deferred: list[Deferred] | None,
+    ) -> Outcome | None:
         page = recognize_page(
             self._blob(work.blob_key),
             work.media_type,
@@ -103,6 +147,9 @@ class TaskRunner:
             document = Document.from_pages([page], source=work.filename)
             fields = self._fields(work, document)
             results = self._store_results(lease, work, document)
+            if deferred is not None:
+                deferred.append(Deferred(Finished(lease, results, fields), work, document))
+                return None
             with self._db.write() as session:
                 outcome = complete_only_page(
                     session, lease, results=results, now=utcnow(), fields=fields
@@ -121,6 +168,7 @@ class TaskRunner:
             return self.run(done.assemble)
         # The page's lease has ended: a large result can take longer to render than a
         # lease lasts, so it is the assembly's that must be kept alive now.
+        keeper.release(lease)
         with keeper.hold(done.assemble):
             return self.run(done.assemble, keeper)
 
