@@ -117,9 +117,7 @@ def worker_main(url: str, batch: int, semaphore: Any, start: Any, stop: Any, cla
     db.dispose()
 
 
-def run_config(
-    backend: str, workers: int, batch: int, jobs: int, pickups: int
-) -> dict[str, float]:
+def run_config(backend: str, workers: int, batch: int, jobs: int, pickups: int) -> dict[str, float]:
     with database(backend) as url:
         db = Database(url)
         upgrade(db)

@@ -1,14 +1,19 @@
-"""Which way up a page stands: the direction classifier for lines across, OSD for lines down."""
+"""Which way up a page stands: the direction classifier's vote on the page as it stands and
+turned a quarter; OSD and the text's shape where neither vote is plain."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tests import samples
 from untxt.pipeline import orientation as orientation_module
-from untxt.pipeline.ink import ascent, find_lines, measure_ink
+from untxt.pipeline.ink import LINES_DOMINATE, ascent, find_lines, measure_ink
 from untxt.pipeline.orientation import orientation
+
+FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
 PROSE = [
     "The committee met on Tuesday to review the quarterly budget and the plans",
@@ -89,8 +94,84 @@ def test_a_receipt_of_capitals_and_digits_is_righted(turned: int) -> None:
     assert _orientation(gray) == turned
 
 
-def test_a_page_on_its_side_is_still_put_to_osd(page: Image.Image, no_osd: list[float]) -> None:
-    gray = page.rotate(90, expand=True)
+@pytest.mark.parametrize("turned", [90, 270])
+def test_a_page_on_its_side_is_righted_by_the_vote_without_osd(
+    page: Image.Image, turned: int, no_osd: list[float]
+) -> None:
+    """Turned a quarter back, its lines run across and the classifier reads them."""
+    gray = page.rotate(-turned, expand=True)  # PIL turns counterclockwise
 
-    assert _orientation(gray) == 0  # the recorder is never sure
-    assert len(no_osd) == 1
+    assert _orientation(gray) == (360 - turned) % 360
+    assert no_osd == []
+
+
+@pytest.mark.parametrize("turned", [0, 90, 180, 270])
+def test_a_receipt_on_its_side_or_upside_down_is_righted(turned: int) -> None:
+    """OSD was unsure of receipts on their side; the vote in both frames is not."""
+    gray = samples.text_image(RECEIPT, size=30, margin=60).rotate(-turned, expand=True)
+
+    assert (turned + _orientation(gray)) % 360 == 0
+
+
+def _thermal_receipt() -> Image.Image:
+    """A long narrow receipt, monospaced and faint: its letters make columns as sharp as
+    its lines make rows, so the ink's profile cannot say which way the lines run."""
+    face = ImageFont.truetype(str(FONTS / "DejaVuSansMono.ttf"), 24)
+    lines = ["KEDAI RUNCIT MAJU JAYA", "NO 12 JALAN PASAR", ""]
+    lines += [f"{item:<20}{price:>8}" for item, price in ITEMS * 3]
+    lines += ["-" * 28, f"{'TOTAL':<20}{'77.45':>8}", "", "THANK YOU COME AGAIN"]
+    image = Image.new("L", (576, 120 + 32 * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((24, 60 + 32 * i), line, font=face, fill=140)
+    return image.filter(ImageFilter.GaussianBlur(0.6))
+
+
+ITEMS = [
+    ("MILO 1KG", "18.90"),
+    ("BERAS 5KG", "21.50"),
+    ("GULA 2KG", "5.60"),
+    ("TELUR GRED A", "13.20"),
+    ("MINYAK 2KG", "11.90"),
+    ("ROTI GARDENIA", "4.35"),
+]
+
+
+@pytest.mark.parametrize("turned", [0, 90, 180, 270])
+def test_a_faint_narrow_monospaced_receipt_is_righted_and_never_turned_upright(
+    turned: int,
+) -> None:
+    gray = _thermal_receipt().rotate(-turned, expand=True)
+    ink = measure_ink(gray)
+    assert ink is not None
+    rows, columns = find_lines(ink), find_lines(ink.turned(90))
+    # The profile alone cannot tell.
+    assert 1 / LINES_DOMINATE < rows.sharpness / columns.sharpness < LINES_DOMINATE
+
+    assert (turned + _orientation(gray)) % 360 == 0
+
+
+def test_a_form_upside_down_is_righted_despite_its_boxes() -> None:
+    """Its boxes' borders, the longest marks across, are left out of the vote."""
+    image = Image.new("L", (1275, 900), 255)
+    draw = ImageDraw.Draw(image)
+    face = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 20)
+    for i, label in enumerate(FORM_LABELS):
+        y = 80 + 60 * i
+        draw.text((80, y), label, font=face, fill=0)
+        draw.rectangle((420, y - 6, 1195, y + 30), outline=0, width=2)
+    gray = image.rotate(180)
+
+    assert _orientation(gray) == 180
+
+
+FORM_LABELS = [
+    "Full name of the applicant",
+    "Address where you live now",
+    "Telephone number and email",
+    "Date and place of birth",
+    "Name of your employer",
+    "Number of your passport",
+    "Signature of the applicant",
+    "Date of this application",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from untxt.logs import get_logger
+from untxt.pipeline.content import content_box
 from untxt.pipeline.ink import ANALYSIS_SIDE, even_background
 
 log = get_logger(__name__)
@@ -31,19 +33,24 @@ _HEIGHT, _WIDTH = 48, 192
 # Pieces asked about: the longest lines' first, each line cut into pieces as wide as
 # the model reads (4 line heights); a piece shorter than _MIN_ASPECT heights says little.
 # On bench/accuracy.py's receipts 16 pieces decide as 24 do; 12 leave more pages unclear.
-_MAX_PIECES = 16
+_MAX_PIECES = 32
 _MIN_ASPECT = 1.5
 # A piece's vote counts when the model gives one way at least this chance.
 _SURE = 0.9
-# The page is turned (or left) only when at least _MIN_VOTES pieces vote so and they
+# The page is turned (or left) only when at least MIN_VOTES pieces vote so and they
 # outnumber the other way _MAJORITY times. Of bench/accuracy.py's 40 receipts, upright
 # and turned half round, none was voted the wrong way; 2 and 4 were left unclear.
-_MIN_VOTES = 3
+MIN_VOTES = 3
 _MAJORITY = 3.0
-# Pieces are asked about in rounds of _ROUND; once _UNANIMOUS sure votes agree with
-# none against, the vote is over.
+# Pieces are asked about in batches of _ROUND.
 _ROUND = 8
-_UNANIMOUS = 6
+
+# Marks straight and thin over this share of the page's longer side are rules.
+_RULE_SHARE = 0.03
+# Letters (their 90th percentile height) lower than _FINE_LETTER_PX pixels on a reduced
+# copy: the page is looked at closer, at most _FINE_SIDE pixels a side.
+_FINE_LETTER_PX = 10
+_FINE_SIDE = 2400
 
 _LOCK = threading.Lock()
 _SESSIONS: dict[str, Any] = {}
@@ -74,32 +81,53 @@ def _load() -> Any:
     )
 
 
-def upside_down(gray: Image.Image, line_height: float | None) -> bool | None:
-    """Whether the lines across ``gray`` stand upside down; ``None`` when the vote is unclear.
+@dataclass(frozen=True)
+class Vote:
+    """The sure votes of the pieces of a page's lines: upright, and upside down."""
+
+    up: int = 0
+    down: int = 0
+
+    @property
+    def upside_down(self) -> bool | None:
+        """The plain answer of the vote; ``None`` when it is unclear."""
+        if self.down >= MIN_VOTES and self.down >= _MAJORITY * self.up:
+            return True
+        if self.up >= MIN_VOTES and self.up >= _MAJORITY * self.down:
+            return False
+        return None
+
+    @property
+    def margin(self) -> int:
+        """How many more pieces vote the winning way than the other."""
+        return abs(self.up - self.down)
+
+
+def vote(gray: Image.Image, line_height: float | None) -> Vote:
+    """How the pieces of the lines across ``gray`` vote: upright or upside down.
 
     ``line_height`` is the lines' height in page pixels (see
     :func:`untxt.pipeline.ink.line_height`).
     """
     if not line_height:
-        return None
+        return Vote()
     pieces = _pieces(gray, line_height)
     session = _session() if pieces else None
     if session is None:
-        return None
+        return Vote()
+    # Every piece votes: votes in two frames are compared by their margins.
     down = up = 0
-    # The first round's pieces usually agree: the rest are then not asked about.
     for start in range(0, len(pieces), _ROUND):
         batch = np.stack([_normalised(piece) for piece in pieces[start : start + _ROUND]])
         turned = session.run(None, {session.get_inputs()[0].name: batch})[0][:, 1]
         down += int((turned >= _SURE).sum())
         up += int((turned <= 1 - _SURE).sum())
-        if min(down, up) == 0 and max(down, up) >= _UNANIMOUS:
-            break
-    if down >= _MIN_VOTES and down >= _MAJORITY * up:
-        return True
-    if up >= _MIN_VOTES and up >= _MAJORITY * down:
-        return False
-    return None
+    return Vote(up=up, down=down)
+
+
+def upside_down(gray: Image.Image, line_height: float | None) -> bool | None:
+    """Whether the lines across ``gray`` stand upside down; ``None`` when the vote is unclear."""
+    return vote(gray, line_height).upside_down
 
 
 def _pieces(gray: Image.Image, line_height: float) -> list[NDArray[np.uint8]]:
@@ -107,15 +135,27 @@ def _pieces(gray: Image.Image, line_height: float) -> list[NDArray[np.uint8]]:
 
     Lines are found on a small copy, where letters joined by a horizontal smear make one
     component per line (or part of a line, at a wide gap); each line is cut into pieces
-    four heights wide, whose top and bottom follow the line's ink, so that a slight
+    four letters high wide, whose top and bottom follow the line's ink, so that a slight
     skew does not make them tall.
     """
     factor = max(1, math.ceil(max(gray.size) / ANALYSIS_SIDE))
-    small = np.asarray(gray.reduce(factor) if factor > 1 else gray)
-    evened = even_background(small)
-    threshold, _ = cv2.threshold(evened, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    dark = (evened < min(threshold, 200)).astype(np.uint8)
-    height = line_height / factor
+    dark, letters = _text(gray, factor)
+    if factor > 1 and 0 < letters < _FINE_LETTER_PX:
+        # Small letters on a large page (a receipt on a flatbed scan) are looked at
+        # again, closer, on the part of the page that holds them.
+        box = content_box(gray)
+        region = gray.crop(box) if box else gray
+        finer = max(
+            math.floor(factor * letters / _FINE_LETTER_PX),
+            math.ceil(max(region.size) / _FINE_SIDE),
+            1,
+        )
+        if finer < factor:
+            gray, factor = region, finer
+            dark, letters = _text(gray, factor)
+    # The profile's line height is thrown low by rules (thin bands full of ink): the
+    # letters' own height, rules left out, is the floor.
+    height = max(line_height / factor, letters)
     smear = np.ones((1, max(1, round(0.8 * height))), np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(dark, smear))
     lines = [
@@ -149,11 +189,41 @@ def _pieces(gray: Image.Image, line_height: float) -> list[NDArray[np.uint8]]:
     return pieces
 
 
+def _text(gray: Image.Image, factor: int) -> tuple[NDArray[np.uint8], float]:
+    """The dark marks of ``gray`` reduced ``factor`` times, rules taken out, and the
+    height of their tall letters there (0 when there are too few to tell)."""
+    small = np.asarray(gray.reduce(factor) if factor > 1 else gray)
+    evened = even_background(small)
+    threshold, _ = cv2.threshold(evened, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    dark = (evened < min(threshold, 200)).astype(np.uint8)
+    # Rules and the borders of a form's boxes are long, straight and thin: taken out,
+    # they neither pass for lines of text nor join the text near them into one.
+    long = max(3, round(_RULE_SHARE * max(dark.shape)))
+    across = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, long), np.uint8))
+    down = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((long, 1), np.uint8))
+    dark[(across > 0) | (down > 0)] = 0
+    return dark, _letter_height(dark)
+
+
+def _letter_height(dark: NDArray[np.uint8]) -> float:
+    """The height of the tall letters (the 90th percentile of the marks that are not
+    specks) in ``dark``; 0 when there are too few to tell."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark)
+    heights = stats[1:, cv2.CC_STAT_HEIGHT]
+    heights = heights[(heights >= 3) & (stats[1:, cv2.CC_STAT_AREA] >= 6)]
+    return float(np.percentile(heights, 90)) if len(heights) >= 10 else 0.0
+
+
 def _normalised(piece: NDArray[np.uint8]) -> NDArray[np.float32]:
     """``piece`` as the model takes it: 48 high, its width in proportion up to 192, then
     padded; three equal channels scaled to -1..1."""
     width = min(_WIDTH, math.ceil(_HEIGHT * piece.shape[1] / piece.shape[0]))
     resized = cv2.resize(piece, (width, _HEIGHT), interpolation=cv2.INTER_LINEAR)
+    # A faint print's letters are grey on grey: stretched to black on white, as the
+    # model saw them in training.
+    low, high = np.percentile(resized, (2, 98))
+    if high - low >= 16:
+        resized = np.clip((resized - low) * (255.0 / (high - low)), 0, 255)
     out = np.zeros((3, _HEIGHT, _WIDTH), dtype=np.float32)
     out[:, :, :width] = resized.astype(np.float32) / 127.5 - 1.0
     return out

@@ -1,8 +1,9 @@
 """Which way up a page stands: the direction of its lines, then which way they face.
 
-Lines across the page stand upright or upside down: PP-OCR's text direction
-classifier decides (:mod:`untxt.pipeline.direction`). Lines down the page, which lies
-on its side, are put to Tesseract's OSD.
+PP-OCR's text direction classifier (:mod:`untxt.pipeline.direction`) votes on pieces
+of the page's lines as it stands and turned a quarter: lines across stand upright or
+upside down, and the vote that is plain, and plainer than the other, decides. Where
+neither is, lines down the page are put to Tesseract's OSD.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from PIL import Image
 
 from untxt.logs import get_logger
-from untxt.pipeline.direction import upside_down
+from untxt.pipeline.direction import MIN_VOTES, Vote, vote
 from untxt.pipeline.ink import (
     LINES_DOMINATE,
     Ink,
@@ -46,6 +47,9 @@ _MIN_OSD_CONFIDENCE = 5.0
 _FEW_LINES = 5
 _SURE_ELONGATION = 3.0
 _SURE_ASCENT = 3.0
+
+# A plain vote in one frame stands when its margin is this many times the other's.
+_DOMINANT = 2.0
 
 _OSD_LOCK = threading.Lock()
 _OSD_APIS: dict[Path, Any] = {}
@@ -100,26 +104,46 @@ def orientation(
 ) -> int:
     """Degrees clockwise that turn the page upright; 0 unless sure of a turn.
 
-    Lines across are upright or upside down as the direction classifier votes. Lines
-    down are put to OSD, whose answer stands only if it turns them across and, once
-    turned, they do not plainly reach down. Where neither is sure, a short text may
-    still be turned by its shape (see _turn_by_shape).
+    The direction classifier votes on the page as it stands and turned a quarter (see
+    :func:`_by_votes`). Where neither vote is plain, lines down the page are put to
+    OSD, whose answer stands only if it turns them across and, once turned, they do not
+    plainly reach down; and a short text may still be turned by its shape (see
+    _turn_by_shape).
     """
-    across = rows.sharpness >= LINES_DOMINATE * columns.sharpness
-    down = columns.sharpness >= LINES_DOMINATE * rows.sharpness
-    if not (across or down):
-        return 0
-    if across:
-        verdict = upside_down(gray, line_height(ink, rows.angle))
-        if verdict is not None:
-            return 180 if verdict else 0
+    across_height = line_height(ink, rows.angle)
+    down_height = line_height(ink.turned(90), columns.angle)
+    across = vote(gray, across_height)
+    # Turned a quarter clockwise, lines that ran down the page run across it.
+    down = vote(gray.transpose(Image.Transpose.ROTATE_270), down_height)
+    turn = _by_votes(across, down)
+    if turn is not None:
+        return turn
+    if max(across.margin, down.margin) >= MIN_VOTES:
+        return 0  # the votes disagree: nothing is sure
+    if rows.sharpness >= LINES_DOMINATE * columns.sharpness:
         return _turn_by_shape(ink, rows, columns, across=True)
-    turn = _osd(gray, line_height(ink.turned(90), columns.angle), tessdata)
+    if columns.sharpness < LINES_DOMINATE * rows.sharpness:
+        return 0
+    turn = _osd(gray, down_height, tessdata)
     if turn == 0:
         return _turn_by_shape(ink, rows, columns, across=False)
     if turn not in (90, 270) or ascent(ink.turned(turn), columns.angle) < _DOWNRIGHT_ASCENT:
         return 0
     return turn
+
+
+def _by_votes(across: Vote, down: Vote) -> int | None:
+    """The turn the two votes agree on; ``None`` when neither is plain.
+
+    A vote on pieces of lines that run the other way is a vote on slices across
+    letters: now and then plain too, but by less. The plain vote stands only when its
+    margin is at least _DOMINANT times the other's.
+    """
+    if across.upside_down is not None and across.margin >= _DOMINANT * down.margin:
+        return 180 if across.upside_down else 0
+    if down.upside_down is not None and down.margin >= _DOMINANT * across.margin:
+        return 270 if down.upside_down else 90
+    return None
 
 
 def _turn_by_shape(ink: Ink, rows: Lines, columns: Lines, *, across: bool) -> int:
