@@ -132,6 +132,10 @@ def ocr(
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        # Redrawn when a page is done, not ten times a second: the redraws cost the
+        # engine a few percent of its CPU. Not drawn at all where no one sees it.
+        auto_refresh=False,
+        disable=not err.is_terminal,
     ) as progress:
         for path, target in zip(files, targets, strict=True):
             bar = None
@@ -141,7 +145,7 @@ def ocr(
                 if total > 1 and bar is None:
                     bar = progress.add_task(path.name, total=total)
                 if bar is not None:
-                    progress.update(bar, completed=done)
+                    progress.update(bar, completed=done, refresh=True)
 
             data = path.read_bytes()
             try:

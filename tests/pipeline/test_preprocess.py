@@ -272,6 +272,22 @@ def test_without_osd_data_pages_on_their_side_are_still_righted(tmp_path: Path) 
     assert prepared.preprocessing.rotation == 90
 
 
+@pytest.mark.parametrize("turned", [0, 180])
+def test_a_small_text_on_a_large_scan_is_read_from_its_part_with_boxes_on_the_scan(
+    tesseract: OcrEngine, turned: int
+) -> None:
+    """Only the part that holds the marks is turned and read; the boxes come back in the
+    pixels of the whole scan."""
+    scan = Image.new("L", (3600, 4800), 255)
+    scan.paste(samples.text_image(PARAGRAPH, size=28).rotate(turned), (1700, 2900))
+
+    page = _read(scan, tesseract)
+
+    assert page.preprocessing.rotation == turned
+    assert _words(page) == TEXT
+    _assert_boxes_on_ink(page, scan)
+
+
 # -- upscale, clean, off -------------------------------------------------------------------
 
 

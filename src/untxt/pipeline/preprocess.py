@@ -25,6 +25,7 @@ from PIL import Image
 
 from untxt.document import BBox, Block, Line, Page, Preprocessing, Word
 from untxt.options import Preprocess
+from untxt.pipeline.content import content_box
 from untxt.pipeline.ink import (
     LINES_DOMINATE,
     Ink,
@@ -55,6 +56,9 @@ _MAX_UPSCALE = 4.0
 # reads receipts a little worse so (word F1 -0.01 to -0.04 on three of four skewed
 # ones), Tesseract, which binarises first, the same.
 _SHEAR_MAX_SKEW = 3.0
+
+# Pages larger than this a side are cut to the part that holds their marks first.
+_CROP_SIDE = 2000
 
 _PIL_TURN = {
     90: Image.Transpose.ROTATE_270,  # PIL turns counterclockwise
@@ -273,6 +277,11 @@ def prepare(
     """
     loaded = image.size
     to_prepared = IDENTITY
+    if max(image.size) > _CROP_SIDE and (box := content_box(image)) is not None:
+        # A small receipt on a large scan: everything after looks at the receipt alone,
+        # and turns or straightens a fraction of the pixels.
+        image = image.crop(box)
+        to_prepared = (1.0, 0.0, -float(box[0]), 0.0, 1.0, -float(box[1]))
     rotation, skew, scale = 0, 0.0, 1.0
     upscale = upscale and options.upscale
     gray = image if image.mode == "L" else image.convert("L")
@@ -282,7 +291,7 @@ def prepare(
         if options.orientation:
             rotation = orientation(gray, ink, rows, columns, tessdata)
         if rotation:
-            to_prepared = turn_map(rotation, *image.size)
+            to_prepared = compose(to_prepared, turn_map(rotation, *image.size))
             image = image.transpose(_PIL_TURN[rotation])
             ink = ink.turned(rotation)
             if rotation != 180:
