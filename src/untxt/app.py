@@ -41,6 +41,7 @@ from untxt.events.deliverer import Deliverer
 from untxt.events.fanout import EventHub
 from untxt.queue.notify import Notifier, PollingNotifier
 from untxt.storage import BlobStore, open_storage
+from untxt.web import install_web
 
 
 def create_app(
@@ -100,6 +101,7 @@ def create_app(
     for module in (events, ws):
         app.include_router(module.router)
     app.include_router(webhooks.router)
+    install_web(app)
     # Last, so that it wraps every other middleware's answers too.
     install_hygiene(app, settings)
     install_problem_docs(app)
