@@ -1,0 +1,194 @@
+"""The jobs page in a real browser against a real ``untxt serve`` reading with real OCR:
+files dropped or picked, the live list, filters, search, cancel, retry and delete."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import FilePayload, Locator, Page, expect
+
+from tests.samples import pdf, png
+from tests.web.conftest import Server, screenshot
+from tests.web.uploads import (
+    PDF,
+    PNG,
+    NewPage,
+    data_transfer,
+    invoice,
+    submit,
+    tag,
+    unique_png,
+    wait_final,
+)
+
+# The engine the tests read with: the quickest to start and to read small pages.
+QUICK = "tesseract"
+
+
+def _row(page: Page, name: str) -> Locator:
+    return page.locator("#jobs tbody tr", has_text=name)
+
+
+def _mark(page: Page) -> None:
+    """Mark the page's window: a reload would lose the mark."""
+    page.evaluate("window.untouched = true")
+
+
+def _not_reloaded(page: Page) -> bool:
+    return bool(page.evaluate("window.untouched === true"))
+
+
+def test_dropped_files_appear_at_once_and_turn_completed_live_with_the_options_chosen(
+    local_server: Server, new_page: NewPage
+) -> None:
+    name = tag()
+    files = [
+        (f"invoice-{name}.png", unique_png(invoice("en-coded-usd-4").image, name), PNG),
+        (f"note-{name}.png", png([f"Delivery note {name}", "Two boxes of paper"]), PNG),
+        (f"letter-{name}.pdf", pdf([[f"Letter {name}", "Dear reader"]]), PDF),
+    ]
+    page = new_page(local_server.url)
+    page.goto("/")
+    _mark(page)
+
+    # The options show their defaults; Tesseract and field extraction are chosen here.
+    page.locator("#options summary").click()
+    expect(page.get_by_label("Languages")).to_have_value("eng")
+    expect(page.get_by_label("Mode")).to_have_value("document")
+    expect(page.get_by_label("Resolution")).to_have_value("base")
+    expect(page.get_by_label("Priority")).to_have_value("5")
+    page.get_by_label("Engine").select_option("tesseract")
+    page.get_by_label("Extract fields").select_option("auto")
+
+    transfer = data_transfer(page, files)
+    page.dispatch_event("body", "dragenter", {"dataTransfer": transfer})
+    expect(page.locator("body")).to_have_class(re.compile(r"\bdragging\b"))
+    page.dispatch_event("body", "dragover", {"dataTransfer": transfer})
+    page.dispatch_event("body", "drop", {"dataTransfer": transfer})
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bdragging\b"))
+
+    # All three are listed at once, before any of them is read.
+    for file_name, _, _ in files:
+        expect(_row(page, file_name)).to_have_count(1, timeout=5_000)
+    for file_name, _, _ in files:
+        row = _row(page, file_name)
+        expect(row.locator(".badge")).to_have_text("completed", timeout=30_000)
+        expect(row.locator("progress")).to_have_attribute("value", "1")
+        expect(row.locator("td.engine")).to_have_text("tesseract")
+        expect(row.locator("td.took")).not_to_be_empty()
+        expect(row.get_by_role("link", name=file_name)).to_have_attribute(
+            "href", re.compile(r"^/jobs/job_")
+        )
+    assert _not_reloaded(page)
+
+    # What the browser sent is what the API recorded.
+    invoice_id = _row(page, files[0][0]).get_attribute("data-job")
+    options = local_server.http.get(f"/v1/jobs/{invoice_id}").json()["options"]
+    assert options["engine"] == "tesseract"
+    assert options["extract"] == ["auto"]
+    assert local_server.http.get(f"/v1/jobs/{invoice_id}/fields").status_code == 200
+    screenshot(page, "jobs")
+
+
+def test_a_file_the_api_refuses_is_shown_refused_in_its_words(
+    local_server: Server, new_page: NewPage
+) -> None:
+    page = new_page(local_server.url)
+    page.goto("/")
+    name = f"notes-{tag()}.png"
+    page.get_by_label("Choose files").set_input_files(
+        files=[FilePayload(name=name, mimeType=PNG, buffer=b"not an image at all")]
+    )
+    row = _row(page, name)
+    expect(row.locator(".badge")).to_have_text("refused")
+    expect(row.locator(".reason")).not_to_be_empty()
+    row.get_by_role("button", name=f"Dismiss {name}").click()
+    expect(row).to_have_count(0)
+
+
+def test_status_filter_and_file_name_search_narrow_the_list(
+    local_server: Server, new_page: NewPage
+) -> None:
+    name = tag()
+    alpha = submit(local_server, f"alpha-{name}.png", png([f"Alpha {name}"]), PNG, engine=QUICK)
+    beta = submit(local_server, f"beta-{name}.png", png([f"Beta {name}"]), PNG, engine=QUICK)
+    wait_final(local_server, alpha)
+    wait_final(local_server, beta)
+    page = new_page(local_server.url)
+    page.goto("/")
+    alpha_row = page.locator(f'#jobs tbody tr[data-job="{alpha}"]')
+    beta_row = page.locator(f'#jobs tbody tr[data-job="{beta}"]')
+
+    page.get_by_label("File name").fill(name)
+    expect(alpha_row).to_be_visible()
+    expect(beta_row).to_be_visible()
+    expect(page.locator("#jobs tbody tr")).to_have_count(2)
+    expect(page.locator("#count")).to_have_text("2 jobs")
+
+    page.get_by_label("File name").fill(f"ALPHA-{name}")
+    expect(beta_row).to_have_count(0)
+    expect(page.locator("#jobs tbody tr")).to_have_count(1)
+    expect(alpha_row).to_be_visible()
+
+    page.get_by_label("Status").select_option("failed")
+    expect(page.locator("#jobs tbody tr")).to_have_count(0)
+    expect(page.locator("#empty")).to_be_visible()
+    page.get_by_label("Status").select_option("completed")
+    expect(alpha_row).to_be_visible()
+
+    page.get_by_label("File name").fill("")
+    expect(beta_row).to_be_visible()
+
+
+def test_cancel_retry_and_delete_from_the_list(local_server: Server, new_page: NewPage) -> None:
+    name = f"report-{tag()}.pdf"
+    pages = [[f"Report {name} page {n}", "Quarterly figures"] for n in range(1, 4)]
+    page = new_page(local_server.url)
+    page.goto("/")
+    # Quick pages: Tesseract at 200 DPI.
+    page.locator("#options summary").click()
+    page.get_by_label("Engine").select_option("tesseract")
+    page.get_by_label("Resolution").select_option("small")
+    page.get_by_label("Choose files").set_input_files(
+        files=[FilePayload(name=name, mimeType=PDF, buffer=pdf(pages))]
+    )
+    first = _row(page, name).first
+    expect(first).to_be_visible()
+    first.get_by_role("button", name=f"Cancel {name}").click()
+    # Queued, it stops at once; running, after the page in hand.
+    expect(first.locator(".badge")).to_have_text("cancelled", timeout=20_000)
+    expect(first.get_by_role("button", name=f"Cancel {name}")).to_be_hidden()
+    cancelled = first.get_attribute("data-job")
+
+    first.get_by_role("button", name=f"Retry {name}").click()
+    again = page.locator("#jobs tbody tr", has_text=name).and_(
+        page.locator(f'tr:not([data-job="{cancelled}"])')
+    )
+    expect(again).to_have_count(1)
+    expect(again.locator(".badge")).to_have_text("completed", timeout=30_000)
+    retried = again.get_attribute("data-job")
+    job = local_server.http.get(f"/v1/jobs/{retried}").json()
+    assert (
+        job["document_id"] == local_server.http.get(f"/v1/jobs/{cancelled}").json()["document_id"]
+    )
+    expect(again.locator(".pages")).to_have_text("3/3")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    again.get_by_role("button", name=f"Delete {name}").click()
+    expect(page.locator(f'#jobs tbody tr[data-job="{retried}"]')).to_have_count(0)
+    assert local_server.http.get(f"/v1/jobs/{retried}").status_code == 404
+
+    # Declining the question keeps the job.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    first.get_by_role("button", name=f"Delete {name}").click()
+    expect(first).to_be_visible()
+    assert local_server.http.get(f"/v1/jobs/{cancelled}").status_code == 200
+
+
+def test_the_list_is_readable_at_400_pixels(local_server: Server, new_page: NewPage) -> None:
+    page = new_page(local_server.url, width=400, height=800)
+    page.goto("/")
+    expect(page.get_by_role("columnheader", name="Engine")).to_be_hidden()
+    expect(page.get_by_role("columnheader", name="Status")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, width
