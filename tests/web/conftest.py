@@ -109,10 +109,15 @@ def accounts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
             "/v1/users", json={"email": email, "password": password, "role": "admin"}
         )
         assert created.status_code == 201, created.text
-        with server.client_for(*ADMIN) as admin:
+        # client_for has already sent a request, so the client is open: no `with` (httpx
+        # refuses to enter a client twice); closed here instead.
+        admin = server.client_for(*ADMIN)
+        try:
             for email, password in (USER, OTHER):
                 made = admin.post("/v1/users", json={"email": email, "password": password})
                 assert made.status_code == 201, made.text
+        finally:
+            admin.close()
         yield server
 
 
