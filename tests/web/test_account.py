@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
 import httpx
 from playwright.sync_api import expect
 
+from tests import samples
 from tests.web.conftest import OTHER, USER, Server, login, screenshot
 
 
@@ -94,3 +96,57 @@ def test_single_user_mode_needs_no_login(local_server: Server, new_page) -> None
     # The local caller is the admin: the admin page opens.
     expect(page.locator("#dashboard")).to_be_visible()
     expect(page.get_by_role("link", name="Admin")).to_be_visible()
+
+
+def test_a_second_user_sees_none_of_the_first_users_jobs(accounts_server: Server, new_page) -> None:
+    tag = uuid.uuid4().hex[:6]
+    theirs: list[str] = []
+    client = accounts_server.client_for(*USER)
+    try:
+        for n in (1, 2):
+            name = f"user-{tag}-{n}.png"
+            sent = client.post(
+                "/v1/ocr",
+                files={"file": (name, samples.png([f"Private {n}"]), "image/png")},
+                data={"options": json.dumps({"extract": ["auto"]})},
+            )
+            assert sent.status_code == 202, sent.text
+            theirs.append(sent.json()["id"])
+    finally:
+        client.close()
+    mine = accounts_server.client_for(*OTHER)
+    try:
+        sent = mine.post(
+            "/v1/ocr",
+            files={"file": (f"other-{tag}.png", samples.png(["Mine"]), "image/png")},
+        )
+        assert sent.status_code == 202, sent.text
+        own = sent.json()["id"]
+    finally:
+        mine.close()
+
+    # The first user sees their jobs on the jobs page...
+    page = new_page(accounts_server.url)
+    login(page, *USER)
+    for job in theirs:
+        expect(page.locator(f'#jobs tbody tr[data-job="{job}"]')).to_be_visible()
+
+    # ...the second sees their own, and none of the first user's, even by name.
+    page = new_page(accounts_server.url)
+    login(page, *OTHER)
+    rows = page.locator("#jobs tbody tr")
+    expect(page.locator(f'#jobs tbody tr[data-job="{own}"]')).to_be_visible()
+    for job in theirs:
+        expect(page.locator(f'#jobs tbody tr[data-job="{job}"]')).to_have_count(0)
+    expect(rows.filter(has_text=f"user-{tag}")).to_have_count(0)
+    page.get_by_label("File name").fill(f"user-{tag}")
+    expect(page.locator("#empty")).to_be_visible()
+    expect(rows).to_have_count(0)
+
+    page.goto("/invoices")
+    expect(page.locator("#empty")).to_be_visible()
+    for job in theirs:
+        expect(page.locator(f'#invoices tbody tr[data-job="{job}"]')).to_have_count(0)
+    # Through the session the page uses, the first user's job is as if it did not exist.
+    status = page.evaluate("id => fetch(`/v1/jobs/${id}`).then(r => r.status)", theirs[0])
+    assert status == 404
