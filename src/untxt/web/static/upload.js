@@ -1,6 +1,6 @@
 // Uploads of the jobs page: the options form (defaults from the API), files dropped
 // anywhere on the page or picked, each sent as its own POST /v1/ocr.
-import { ApiError, api } from "./api.js";
+import { ApiError, api, formatBytes } from "./api.js";
 
 // What the API has always offered, for a server that does not answer GET /v1/options.
 const FALLBACK = {
@@ -35,23 +35,30 @@ function names(list) {
   return (list || []).map((item) => (typeof item === "string" ? item : item.name ?? item.value));
 }
 
-/** The options the server offers, in one shape, whichever endpoint answered. */
+/** `{name: dpi}` or a list of names or `{name, dpi}`, as `[{name, dpi}]`. */
+function presets(value) {
+  if (!value) return FALLBACK.resolutions;
+  if (Array.isArray(value)) return value.map((r) => (typeof r === "string" ? { name: r, dpi: null } : r));
+  return Object.entries(value).map(([name, dpi]) => ({ name, dpi }));
+}
+
+/** The options the server offers (GET /v1/options), or what an older server's engines allow. */
 async function loadChoices() {
   try {
     const offered = await api("/v1/options");
     return {
       defaults: { ...FALLBACK.defaults, ...(offered.defaults || {}) },
       engines: offered.engines,
-      languages: offered.languages,
+      autoEngine: offered.auto_engine,
       modes: offered.modes || FALLBACK.modes,
-      resolutions: offered.resolutions || offered.resolution || FALLBACK.resolutions,
-      extract: offered.extract || offered.extract_types || FALLBACK.extract,
+      resolutions: presets(offered.resolutions),
+      extract: offered.extract || FALLBACK.extract,
       priority: offered.priority || FALLBACK.priority,
+      limits: offered.limits || {},
     };
   } catch (error) {
     if (!(error instanceof ApiError) || error.status !== 404) throw error;
-    // An older server: the engines list says what is installed; the rest is fixed.
-    return { ...FALLBACK, engines: await api("/v1/engines") };
+    return { ...FALLBACK, engines: await api("/v1/engines"), limits: {} };
   }
 }
 
@@ -70,7 +77,7 @@ function render() {
   const d = choices.defaults;
   const engines = (choices.engines || []).map((engine) => (typeof engine === "string" ? { name: engine, available: true } : engine));
   fill(form.engine, [
-    option("auto", "Best installed (auto)", d.engine === "auto"),
+    option("auto", choices.autoEngine ? `auto (${choices.autoEngine})` : "auto", d.engine === "auto"),
     ...engines.filter((e) => e.name !== "auto").map((e) =>
       option(e.name, e.available === false ? `${e.name} (not installed)` : e.name, d.engine === e.name, e.available === false),
     ),
@@ -82,11 +89,7 @@ function render() {
   fill(form.mode, names(choices.modes).map((mode) => option(mode, mode, mode === d.mode)));
   fill(
     form.resolution,
-    (choices.resolutions || []).map((r) => {
-      const name = typeof r === "string" ? r : r.name;
-      const dpi = typeof r === "string" ? null : r.dpi;
-      return option(name, dpi ? `${name} (${dpi} DPI)` : name, name === d.resolution);
-    }),
+    choices.resolutions.map(({ name, dpi }) => option(name, dpi ? `${name} (${dpi} DPI)` : name, name === d.resolution)),
   );
   const current = (d.extract || [])[0] || "";
   fill(form.extract, ["", ...names(choices.extract)].map((name) => option(name, EXTRACT_WORDS[name] || name, name === current)));
@@ -108,6 +111,8 @@ function showSummary() {
 export function currentOptions() {
   const languages = form.languages.value.split(/[\s,+]+/).filter(Boolean);
   if (!languages.length) throw new Error("name at least one language, such as eng");
+  const most = choices.limits?.max_languages;
+  if (most && languages.length > most) throw new Error(`name at most ${most} languages`);
   const priority = Number(form.priority.value);
   if (!Number.isInteger(priority) || priority < Number(form.priority.min) || priority > Number(form.priority.max)) {
     throw new Error(`priority must be a whole number from ${form.priority.min} to ${form.priority.max}`);
@@ -121,6 +126,7 @@ export function currentOptions() {
     priority,
   };
   if (form.pdf.checked) {
+    // The formats stored by default, and the searchable PDF besides.
     const stored = choices.defaults.outputs || ["json", "text", "markdown", "hocr", "alto", "html"];
     options.outputs = [...new Set([...stored, "pdf"])];
   }
@@ -152,6 +158,11 @@ async function submitAll(files, hooks) {
       const handle = hooks.started(file);
       if (!looksReadable(file)) {
         hooks.refused(handle, "not an image or PDF");
+        return;
+      }
+      const largest = choices.limits?.max_upload_bytes;
+      if (largest && file.size > largest) {
+        hooks.refused(handle, `${formatBytes(file.size)} is more than this server takes (${formatBytes(largest)})`);
         return;
       }
       const body = new FormData();
