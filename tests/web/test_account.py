@@ -10,7 +10,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests import samples
-from tests.web.conftest import OTHER, USER, Server, login, screenshot
+from tests.web.conftest import OTHER, SCREENSHOTS, USER, Server, login, screenshot
 
 
 def test_a_wrong_password_is_answered_in_the_apis_words(accounts_server: Server, new_page) -> None:
@@ -150,3 +150,20 @@ def test_a_second_user_sees_none_of_the_first_users_jobs(accounts_server: Server
     # Through the session the page uses, the first user's job is as if it did not exist.
     status = page.evaluate("id => fetch(`/v1/jobs/${id}`).then(r => r.status)", theirs[0])
     assert status == 404
+
+
+def test_the_pages_are_readable_at_400_pixels(local_server: Server, new_page) -> None:
+    page = new_page(local_server.url, width=400, height=800)
+    for path, ready in (
+        ("/account", "#single-user"),
+        ("/invoices", "#invoices"),
+        ("/compare", 'input[name="engine"]'),
+        ("/admin", "#audit tbody tr"),
+    ):
+        page.goto(path)
+        expect(page.locator(ready).first).to_be_visible()
+        # Nothing sticks out sideways: the page never scrolls across, only tables inside it.
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, (path, width)
+        if SCREENSHOTS:
+            screenshot(page, f"narrow{path.replace('/', '-')}")

@@ -107,6 +107,11 @@ async function loadUsers({ append = false } = {}) {
     users.querySelector("tbody").replaceChildren();
   }
   users.querySelector("tbody").append(...page.items.map(userRow));
+  if (!append && !page.items.length) {
+    users.querySelector("tbody").append(
+      el("tr", {}, el("td", { colspan: "4", class: "muted" }, "No accounts: this server runs in single-user mode.")),
+    );
+  }
   usersCursor = page.next_cursor;
   moreUsers.hidden = !usersCursor;
 }
