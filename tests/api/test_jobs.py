@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from fastapi.testclient import TestClient
 
 from tests import samples
 from tests.api.helpers import assert_problem, submit
-from tests.conftest import drain
+from tests.conftest import drain, make_settings
+from untxt.app import create_app
+from untxt.engines import EngineRegistry
 from untxt.worker import Worker
 
 
@@ -92,3 +98,78 @@ def test_delete_finished_job_removes_it_and_its_results(client: TestClient, work
     assert_problem(client.get(f"/v1/jobs/{job['id']}"), 404)
     assert not any(storage.exists(key) for key in result_keys)
     assert client.get(f"/v1/documents/{job['document_id']}").status_code == 200
+
+
+@pytest.fixture
+def api(db_url: str, tmp_path: Path, engines: EngineRegistry) -> Iterator[TestClient]:
+    """The API on SQLite and on PostgreSQL."""
+    settings = make_settings(tmp_path / "data", database_url=db_url)
+    with TestClient(create_app(settings, engines=engines)) as client:
+        yield client
+
+
+def test_a_job_carries_its_documents_file_name(client: TestClient, worker: Worker) -> None:
+    submitted = submit(client, samples.png(["NAMED"]), filename="Receipt 7.png").json()
+    drain(worker)
+
+    listed = client.get("/v1/jobs").json()["items"]
+    one = client.get(f"/v1/jobs/{submitted['id']}").json()
+
+    assert submitted["filename"] == "Receipt 7.png"
+    assert [job["filename"] for job in listed] == ["Receipt 7.png"]
+    assert one["filename"] == "Receipt 7.png"
+
+
+def test_queued_jobs_show_how_many_pages_the_queue_hands_out_first(
+    api: TestClient, engines: EngineRegistry
+) -> None:
+    low = submit(api, samples.png(["LOW"]), options={"priority": 1}).json()
+    two_pages = samples.pdf([["ONE"], ["TWO"]], dpi=100)
+    mid = submit(api, two_pages, filename="two.pdf", options={"priority": 5}).json()
+    high = submit(api, samples.png(["HIGH"]), options={"priority": 9}).json()
+
+    listed = {job["id"]: job["queue_position"] for job in api.get("/v1/jobs").json()["items"]}
+    state = api.app.state.untxt  # type: ignore[attr-defined]
+    worker = Worker(state.settings, db=state.db, storage=state.storage, engines=engines)
+    worker.run_once()  # the high-priority job
+    after = api.get(f"/v1/jobs/{low['id']}").json()
+
+    # A submit's answer leaves the position out: it would cost every submit a query.
+    assert low["queue_position"] is None
+    assert listed == {high["id"]: 0, mid["id"]: 1, low["id"]: 3}
+    assert after["queue_position"] == 2
+    drain(worker)
+    assert api.get(f"/v1/jobs/{low['id']}").json()["queue_position"] is None
+
+
+def test_jobs_list_searches_file_names_in_any_case(client: TestClient) -> None:
+    march = submit(client, samples.png(["MARCH"]), filename="Invoice-March.png").json()
+    submit(client, samples.png(["OTHER"]), filename="receipt.png")
+    april = submit(client, samples.png(["APRIL"]), filename="invoice-april.PNG").json()
+
+    found = client.get("/v1/jobs", params={"q": "INVOICE"}).json()
+    queued = client.get("/v1/jobs", params={"q": "march", "status": "queued"}).json()
+    everything = client.get("/v1/jobs", params={"q": ""}).json()
+
+    assert [job["id"] for job in found["items"]] == [april["id"], march["id"]]
+    assert [job["id"] for job in queued["items"]] == [march["id"]]
+    assert len(everything["items"]) == 3
+    assert_problem(client.get("/v1/jobs", params={"q": "a\x00b"}), 400)
+    assert_problem(client.get("/v1/jobs", params={"q": "x" * 256}), 422)
+
+
+def test_jobs_list_counts_every_matching_job_only_when_asked(client: TestClient) -> None:
+    for i in range(3):
+        submit(client, samples.png([f"PAGE {i}"]), filename=f"scan-{i}.png")
+
+    plain = client.get("/v1/jobs", params={"limit": 2}).json()
+    counted = client.get("/v1/jobs", params={"limit": 2, "count": "true"}).json()
+    searched = client.get("/v1/jobs", params={"q": "scan-1", "count": "true"}).json()
+    rest = client.get(
+        "/v1/jobs", params={"limit": 2, "count": "true", "cursor": counted["next_cursor"]}
+    ).json()
+
+    assert plain["total"] is None
+    assert counted["total"] == 3 and len(counted["items"]) == 2
+    assert rest["total"] == 3 and len(rest["items"]) == 1 and rest["next_cursor"] is None
+    assert searched["total"] == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
@@ -52,8 +52,14 @@ class JobOut(BaseModel):
 
     id: str
     document_id: str
+    filename: str = Field(description="The document's file name.")
     status: JobStatus
     priority: int
+    queue_position: int | None = Field(
+        description="For a queued job, how many runnable pages the queue hands out before "
+        "this job's first (higher priority first, then oldest first); null in any other "
+        "status, and in the answer to a submit."
+    )
     options: dict[str, Any]
     progress: float = Field(description="pages_done / pages_total, from 0 to 1.")
     pages_done: int
@@ -71,7 +77,8 @@ class JobOut(BaseModel):
     links: dict[str, str]
 
     @classmethod
-    def of(cls, row: JobRow) -> JobOut:
+    def of(cls, row: JobRow, *, filename: str, queue_position: int | None = None) -> JobOut:
+        """The job ``row``; ``queue_position`` counts only while the job is queued."""
         links = {"self": f"/v1/jobs/{row.id}", "document": f"/v1/documents/{row.document_id}"}
         if row.status == "completed":
             links["result"] = f"/v1/jobs/{row.id}/result"
@@ -80,8 +87,10 @@ class JobOut(BaseModel):
         return cls(
             id=row.id,
             document_id=row.document_id,
+            filename=filename,
             status=row.status,
             priority=row.priority,
+            queue_position=queue_position if row.status == "queued" else None,
             options=row.options,
             progress=round(row.pages_done / row.pages_total, 4) if row.pages_total else 0.0,
             pages_done=row.pages_done,
@@ -183,6 +192,31 @@ class ListOut(BaseModel, Generic[T]):
         """A page of ``rows`` (newest first, ids descending); a full page has a next one."""
         cursor = getattr(rows[-1], "id", None) if len(rows) == limit else None
         return cls(items=[convert(row) for row in rows], next_cursor=cursor)
+
+
+class JobListOut(ListOut[JobOut]):
+    """One page of jobs; ``total`` counts every matching job when ``count=true`` is asked."""
+
+    total: int | None = Field(
+        None, description="Jobs matching the filters on all pages; null unless count=true."
+    )
+
+    @classmethod
+    def of(
+        cls,
+        rows: Sequence[tuple[JobRow, str]],
+        limit: int,
+        *,
+        positions: Mapping[str, int],
+        total: int | None,
+    ) -> JobListOut:
+        """A page of ``(job, filename)`` rows, newest first; a full page has a next one."""
+        items = [
+            JobOut.of(job, filename=name, queue_position=positions.get(job.id))
+            for job, name in rows
+        ]
+        cursor = rows[-1][0].id if len(rows) == limit else None
+        return cls(items=items, next_cursor=cursor, total=total)
 
 
 class Health(BaseModel):

@@ -76,7 +76,7 @@ def enqueue(
         engine_version=state.engines.get(engine).version(),
         new_document=new_document,
     )
-    return JobOut.of(job)
+    return JobOut.of(job, filename=document.filename)
 
 
 def pages_to_run(job: JobOut) -> int:

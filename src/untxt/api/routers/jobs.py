@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
 from untxt.api import idempotency
-from untxt.api.deps import PrincipalDep, StateDep
+from untxt.api.deps import NO_CONTROL_CHARACTERS, PrincipalDep, StateDep
 from untxt.api.idempotency import IdempotencyKeyDep
-from untxt.api.schemas import JobCreate, JobOut, JobStatus, ListOut
+from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
 from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
 from untxt.api.uploads import (
     OPTIONS_HELP,
@@ -28,7 +28,13 @@ from untxt.formats import FORMATS
 from untxt.formats.json import with_fields
 from untxt.options import FormatName
 from untxt.queue import jobs
-from untxt.queue.overview import list_all_jobs
+from untxt.queue.listing import (
+    JobFilter,
+    count_jobs,
+    get_job_with_filename,
+    list_job_page,
+    queue_positions,
+)
 from untxt.queue.retention import result_blob_keys
 from untxt.storage.keys import job_blob_prefix
 
@@ -106,42 +112,60 @@ def submit_job(
     return submit(state, owner=owner, key=bound, create=create)
 
 
-@router.get("/v1/jobs", response_model=ListOut[JobOut])
+@router.get("/v1/jobs", response_model=JobListOut)
 def list_jobs(
     state: StateDep,
     principal: PrincipalDep,
     status: JobStatus | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=255,
+            pattern=NO_CONTROL_CHARACTERS,
+            description="Only jobs whose document's file name holds this text (any case); "
+            "empty for all.",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(description="next_cursor of the previous page", pattern=NO_CONTROL_CHARACTERS),
+    ] = None,
+    count: Annotated[
+        bool, Query(description="Also count every matching job, as total (one more query).")
+    ] = False,
     all: Annotated[bool, Query(description="Every owner's jobs (admins only).")] = False,
-) -> ListOut[JobOut]:
-    """The caller's jobs, newest first, optionally only those in one status."""
+) -> JobListOut:
+    """The caller's jobs, newest first, optionally only those in one status or of a file name."""
     if all and not principal.is_admin:
         raise PermissionDeniedError("listing every owner's jobs needs an admin account")
+    where = JobFilter(owner=None if all else principal.owner, status=status, q=q or None)
     with state.db.read() as session:
-        if all:
-            rows = list_all_jobs(session, status=status, limit=limit, before=cursor)
-        else:
-            rows = jobs.list_jobs(
-                session, owner=principal.owner, status=status, limit=limit, before=cursor
-            )
-    return ListOut[JobOut].page(rows, limit, JobOut.of)
+        rows = list_job_page(session, where, limit=limit, before=cursor)
+        queued = [job.id for job, _ in rows if job.status == "queued"]
+        positions = queue_positions(session, queued, now=utcnow())
+        total = count_jobs(session, where) if count else None
+    return JobListOut.of(rows, limit, positions=positions, total=total)
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut)
 def get_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
-    """A job's status and progress."""
+    """A job's status and progress; a queued job's place in the queue."""
     with state.db.read() as session:
-        return JobOut.of(jobs.get_job(session, owner=principal.owner, job_id=job_id))
+        job, filename = get_job_with_filename(session, owner=principal.owner, job_id=job_id)
+        position = None
+        if job.status == "queued":
+            position = queue_positions(session, [job.id], now=utcnow()).get(job.id)
+    return JobOut.of(job, filename=filename, queue_position=position)
 
 
 @router.post("/v1/jobs/{job_id}/cancel", response_model=JobOut)
 def cancel_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
     """Cancel a job: at once if queued, after the page in progress if processing."""
     with state.db.write() as session:
-        return JobOut.of(
-            jobs.cancel_job(session, owner=principal.owner, job_id=job_id, now=utcnow())
-        )
+        job = jobs.cancel_job(session, owner=principal.owner, job_id=job_id, now=utcnow())
+        _, filename = get_job_with_filename(session, owner=principal.owner, job_id=job_id)
+    return JobOut.of(job, filename=filename)
 
 
 @router.delete("/v1/jobs/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
