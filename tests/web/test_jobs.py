@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import FilePayload, Locator, Page, expect
 
 from tests.samples import pdf, png
-from tests.web.conftest import Server, screenshot
+from tests.web.conftest import USER, Server, login, screenshot
 from tests.web.uploads import (
     PDF,
     PNG,
@@ -192,3 +192,43 @@ def test_the_list_is_readable_at_400_pixels(local_server: Server, new_page: NewP
     expect(page.get_by_role("columnheader", name="Status")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 400, width
+
+
+def test_queued_jobs_show_their_place_in_the_queue_and_cancel_at_once(
+    accounts_server: Server, new_page: NewPage
+) -> None:
+    # The accounts server runs no workers: what is submitted there waits, for certain.
+    name = tag()
+    client = accounts_server.client_for(*USER)
+    try:
+        ids = []
+        for n in (1, 2):
+            response = client.post(
+                "/v1/ocr",
+                files={"file": (f"waiting-{n}-{name}.png", png([f"Wait {n} {name}"]), PNG)},
+            )
+            assert response.status_code == 202, response.text
+            ids.append(response.json()["id"])
+        places = [client.get(f"/v1/jobs/{job_id}").json()["queue_position"] for job_id in ids]
+        assert places[1] == places[0] + 1
+
+        page = new_page(accounts_server.url)
+        login(page, *USER)
+        page.get_by_label("File name").fill(name)
+        rows = [page.locator(f'#jobs tbody tr[data-job="{job_id}"]') for job_id in ids]
+        for row, place in zip(rows, places, strict=True):
+            expect(row.locator(".badge")).to_have_text("queued")
+            expect(row.locator(".place")).to_have_text(
+                "next in line" if place == 0 else f"{place:,} ahead"
+            )
+
+        rows[1].get_by_role("button", name=f"Cancel waiting-2-{name}.png").click()
+        expect(rows[1].locator(".badge")).to_have_text("cancelled")
+        expect(rows[1].locator(".place")).to_be_empty()
+        assert client.get(f"/v1/jobs/{ids[1]}").json()["status"] == "cancelled"
+        # Queued jobs are not deleted: cancelled first, then gone.
+        expect(rows[0].get_by_role("button", name=f"Delete waiting-1-{name}.png")).to_be_hidden()
+        rows[0].get_by_role("button", name=f"Cancel waiting-1-{name}.png").click()
+        expect(rows[0].locator(".badge")).to_have_text("cancelled")
+    finally:
+        client.close()

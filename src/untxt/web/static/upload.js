@@ -15,7 +15,7 @@ const FALLBACK = {
 };
 const EXTRACT_WORDS = {
   "": "No fields",
-  auto: "Detect the type (auto)",
+  auto: "Any type (auto)",
   invoice: "Invoice",
   receipt: "Receipt",
   utility_bill: "Utility bill",

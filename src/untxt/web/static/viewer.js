@@ -168,11 +168,15 @@ function setUpPageTools() {
     view.overlay.setThreshold(Number(threshold.value) / 100);
     view.text.setThreshold(Number(threshold.value) / 100);
   });
-  $("page-image").addEventListener("error", () => {
-    if (!$("page-image").getAttribute("src")) return;
+  const image = $("page-image");
+  image.addEventListener("error", () => {
+    if (!image.getAttribute("src")) return;
+    // No broken-image icon under the boxes: the frame keeps the page's shape, blank.
+    image.classList.add("missing");
     $("image-error").textContent = "The page image could not be loaded; the boxes are drawn on a blank page.";
     $("image-error").hidden = false;
   });
+  image.addEventListener("load", () => image.classList.remove("missing"));
 }
 
 async function showResult() {
