@@ -78,7 +78,7 @@ def test_the_viewer_draws_one_box_per_word_and_lines_and_boxes_light_each_other(
     expect(page.locator("#page-image")).to_have_attribute(
         "src", re.compile(rf"/v1/jobs/{invoice_job.job_id}/pages/1/image")
     )
-    # IMAGE page.wait_for_function("document.getElementById('page-image').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('page-image').naturalWidth > 0")
 
     # A line picked in the text lights exactly its words' boxes.
     at = next(i for i, line in enumerate(lines) if len(line) >= 3)
@@ -122,6 +122,7 @@ def test_the_viewer_draws_one_box_per_word_and_lines_and_boxes_light_each_other(
     expect(facts).to_contain_text("Preprocessing of page 1")
     expect(facts).to_contain_text("Time taken")
     page.locator(f'#lines li[data-line="{at}"]').click()
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "viewer")
 
 
@@ -171,6 +172,7 @@ def test_fields_light_their_words_and_a_corrected_value_reaches_the_api(
     # Hovering a field outlines the words it was read from.
     page.locator('#fields-body tr[data-field="VendorName"]').hover()
     expect(page.locator("#overlay rect.field-box")).to_have_count(len(vendor["words"]))
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, "fields")
     page.locator("#tabs").hover()
     expect(page.locator("#overlay rect.field-box")).to_have_count(0)

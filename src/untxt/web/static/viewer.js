@@ -181,9 +181,18 @@ function setUpPageTools() {
 
 async function showResult() {
   const job = view.job;
+  const outputs = job.options?.outputs || [];
+  if (!outputs.includes("json")) {
+    // The boxes, lines and facts all come from the json result; offer what was stored.
+    $("status-panel").hidden = false;
+    $("status-words").textContent = "This job did not store the JSON result the viewer draws from; its other formats are below.";
+    $("status-progress").hidden = true;
+    downloads(job);
+    $("status-panel").append($("downloads"));
+    return;
+  }
   view.document = await api(`/v1/jobs/${jobId}/result?format=json`);
   view.models = view.document.pages.map(pageModel);
-  const outputs = job.options?.outputs || [];
   view.overlay = new Overlay({
     frame: $("frame"),
     image: $("page-image"),
