@@ -58,6 +58,7 @@ FOREIGN_REQUESTS: dict[str, Request] = {
     "job result as text": lambda c, o, h: c.get(
         f"/v1/jobs/{o.job_id}/result?format=text", headers=h
     ),
+    "job page image": lambda c, o, h: c.get(f"/v1/jobs/{o.job_id}/pages/1/image", headers=h),
     "cancel job": lambda c, o, h: c.post(f"/v1/jobs/{o.job_id}/cancel", headers=h),
     "delete job": lambda c, o, h: c.delete(f"/v1/jobs/{o.job_id}", headers=h),
     "job events": lambda c, o, h: c.get(f"/v1/jobs/{o.job_id}/events", headers=h),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from untxt.db.extractions import copy_extraction
@@ -139,6 +139,23 @@ def get_job(session: Session, *, owner: str, job_id: str) -> JobRow:
     if job is None:
         raise NotFoundError(f"no job {job_id!r}")
     return job
+
+
+def get_job_document(
+    session: Session, *, owner: str, job_id: str
+) -> tuple[JobRow, DocumentRow, str | None]:
+    """The caller's job, its document (soft-deleted or not), and the blob key of its
+    ``json`` result if it has one; raises :class:`NotFoundError`."""
+    row = session.execute(
+        select(JobRow, DocumentRow, ResultRow.blob_key)
+        .join(DocumentRow, DocumentRow.id == JobRow.document_id)
+        .outerjoin(ResultRow, and_(ResultRow.job_id == JobRow.id, ResultRow.format == "json"))
+        .where(JobRow.id == job_id, JobRow.owner == owner)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no job {job_id!r}")
+    job, document, json_key = row
+    return job, document, json_key
 
 
 def list_jobs(

@@ -5,6 +5,7 @@
     documents/{sha[:2]}/{sha}                      an upload, by content (shared by owners)
     jobs/{job_id}/pages/{page:05d}-{attempt}.json  a recognised page, until assembly
     jobs/{job_id}/results/{task}-{attempt}.{ext}   a rendered result
+    jobs/{job_id}/images/{page:05d}-{variant}      a page image for viewers, kept once made
 
 Pages and results are keyed by the lease that wrote them, so the late write
 of a worker that lost its lease never replaces what the job records.
@@ -39,3 +40,11 @@ def page_blob_key(job_id: str, page: int, attempt: int) -> str:
 def result_blob_key(job_id: str, task_id: int, attempt: int, extension: str) -> str:
     """Where a rendered result is stored by the task (and attempt) that rendered it."""
     return f"{job_blob_prefix(job_id)}results/{task_id}-{attempt}.{extension}"
+
+
+def page_image_blob_key(job_id: str, page: int, variant: str) -> str:
+    """Where a page's image for viewers is kept, one per ``variant`` (size, format, frame).
+
+    Under the job's prefix, so that deleting the job or its expiry takes it too.
+    """
+    return f"{job_blob_prefix(job_id)}images/{page:05d}-{variant}"

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from untxt.api import idempotency
 from untxt.api.deps import NO_CONTROL_CHARACTERS, PrincipalDep, StateDep
 from untxt.api.idempotency import IdempotencyKeyDep
+from untxt.api.routers import page_images
 from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
 from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
 from untxt.api.uploads import (
@@ -217,3 +218,6 @@ def get_result(
     if fields is not None:
         body = with_fields(body, fields)
     return Response(body, media_type=result.media_type)
+
+
+router.include_router(page_images.router)
