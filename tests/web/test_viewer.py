@@ -271,3 +271,21 @@ def test_markdown_is_rendered_as_text_never_as_markup(
     assert rendered["images"] == 0
     assert rendered["last"] == hostile
     assert page.title() != "owned"
+
+
+def test_the_viewer_is_readable_at_400_pixels_and_works_from_the_keyboard(
+    local_server: Server, new_page: NewPage, invoice_job: Read
+) -> None:
+    lines = page_words(invoice_job.document)
+    page = new_page(local_server.url, width=400, height=800)
+    _open(page, invoice_job)
+    expect(page.locator("#overlay rect.word-box")).to_have_count(sum(map(len, lines)))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    # A line is picked with the keyboard as with the mouse.
+    line = page.locator('#lines li[data-line="1"]')
+    line.focus()
+    line.press("Enter")
+    expect(page.locator("#overlay rect.word-box.lit")).to_have_count(len(lines[1]))
+    page.get_by_label("Mark words below").focus()
+    page.keyboard.press("End")
+    expect(page.locator("#threshold-value")).to_have_text("100")
