@@ -88,11 +88,11 @@ export class TextPane {
   }
 
   /** Fill a tab the first time it is shown. */
-  async open(name, document_) {
+  async open(name, doc) {
     if (this.made.has(name) || name === "text") return;
     this.made.add(name);
     if (name === "json") {
-      document.getElementById("json").textContent = JSON.stringify(document_, null, 2);
+      document.getElementById("json").textContent = JSON.stringify(doc, null, 2);
       return;
     }
     const panel = document.getElementById("panel-markdown");

@@ -108,7 +108,7 @@ function showSummary() {
 }
 
 /** The job options the form holds, or throws an Error in words. */
-export function currentOptions() {
+function currentOptions() {
   const languages = form.languages.value.split(/[\s,+]+/).filter(Boolean);
   if (!languages.length) throw new Error("name at least one language, such as eng");
   const most = choices.limits?.max_languages;
