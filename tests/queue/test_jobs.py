@@ -19,7 +19,14 @@ from untxt.db import Database
 from untxt.db.models import JobRow, ResultRow, TaskRow
 from untxt.db.types import utcnow
 from untxt.errors import ConflictError, NotFoundError
-from untxt.queue.jobs import delete_job, get_job, get_result, list_jobs, page_result_keys
+from untxt.queue.jobs import (
+    delete_job,
+    get_job,
+    get_job_document,
+    get_result,
+    list_jobs,
+    page_result_keys,
+)
 
 
 def _complete(db: Database, job_id: str, pages: int = 1) -> None:
@@ -201,3 +208,19 @@ def test_page_result_keys_refuse_a_job_with_unrecognised_pages(db: Database) -> 
     finish_page(db, must_claim(db, "w1", now), now)
     with db.read() as session, pytest.raises(RuntimeError, match=r"\[2, 3\]"):
         page_result_keys(session, job_id)
+
+
+def test_get_job_document_gives_the_document_and_the_json_result_once_there(
+    db: Database,
+) -> None:
+    job_id = make_job(db, utcnow(), pages=2)
+    with db.read() as session:
+        queued, document, before = get_job_document(session, owner=OWNER, job_id=job_id)
+    _complete(db, job_id, pages=2)
+    with db.read() as session:
+        _, _, after = get_job_document(session, owner=OWNER, job_id=job_id)
+        with pytest.raises(NotFoundError):
+            get_job_document(session, owner="mallory", job_id=job_id)
+
+    assert queued.id == job_id and document.id == queued.document_id and document.pages == 2
+    assert (before, after) == (None, "results/r/json")
