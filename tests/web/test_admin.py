@@ -45,7 +45,7 @@ def test_an_admin_sees_the_queue_users_and_the_logins_in_the_audit_log(
     login(page, *ADMIN, to="/admin")
     expect(page.get_by_role("link", name="Admin")).to_be_visible()
     queue = page.locator("#queue")
-    queued = queue.locator("tr", has_text="queued")
+    queued = queue.locator("table").first.locator("tbody tr", has_text="queued")
     expect(queued).to_be_visible()
     assert int(queued.locator("td").nth(1).inner_text()) >= 1
     expect(page.locator("#oldest")).to_contain_text("waiting, since")
