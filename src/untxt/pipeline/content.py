@@ -24,9 +24,20 @@ _CONTENT_MARGIN = 0.02
 _MAX_CONTENT_SHARE = 0.6
 
 
-def content_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+def content_margin(width: int, height: int) -> float:
+    """The margin, in pixels, that :func:`content_box` leaves around the marks of a
+    ``width`` x ``height`` image."""
+    factor = max(1, math.ceil(max(width, height) / ANALYSIS_SIDE))
+    return (_CONTENT_MARGIN * math.ceil(max(width, height) / factor) + 4) * factor
+
+
+def content_box(
+    image: Image.Image, *, margin: float | None = None, most: float = _MAX_CONTENT_SHARE
+) -> tuple[int, int, int, int] | None:
     """The part of ``image`` holding its marks, with a margin, as ``(x0, y0, x1, y1)``;
-    ``None`` when that is most of the image (or it holds none).
+    ``None`` when that is more than ``most`` of the image (or it holds none).
+
+    ``margin`` (pixels) defaults to :func:`content_margin`'s.
 
     A small receipt on a large flatbed scan is mostly empty paper: reading only the
     part with marks costs a fraction of the time, and lets an engine that works at a
@@ -49,15 +60,15 @@ def content_box(image: Image.Image) -> tuple[int, int, int, int] | None:
     y0 = int(kept[:, cv2.CC_STAT_TOP].min())
     x1 = int((kept[:, cv2.CC_STAT_LEFT] + kept[:, cv2.CC_STAT_WIDTH]).max())
     y1 = int((kept[:, cv2.CC_STAT_TOP] + kept[:, cv2.CC_STAT_HEIGHT]).max())
-    margin = _CONTENT_MARGIN * max(small.size) + 4
     width, height = gray.size
     scale = width / small.width
+    margin = (content_margin(width, height) if margin is None else margin) / scale
     box = (
         max(0, math.floor((x0 - margin) * scale)),
         max(0, math.floor((y0 - margin) * scale)),
         min(width, math.ceil((x1 + margin) * scale)),
         min(height, math.ceil((y1 + margin) * scale)),
     )
-    if (box[2] - box[0]) * (box[3] - box[1]) > _MAX_CONTENT_SHARE * width * height:
+    if (box[2] - box[0]) * (box[3] - box[1]) > most * width * height:
         return None
     return box

@@ -25,7 +25,7 @@ from PIL import Image
 
 from untxt.document import BBox, Block, Line, Page, Preprocessing, Word
 from untxt.options import Preprocess
-from untxt.pipeline.content import content_box
+from untxt.pipeline.content import content_box, content_margin
 from untxt.pipeline.ink import (
     LINES_DOMINATE,
     Ink,
@@ -148,6 +148,11 @@ def map_box(box: BBox, m: Affine, width: int, height: int) -> BBox:
     return BBox(x0=x0, y0=y0, x1=x1, y1=y1)
 
 
+def _shift(dx: float, dy: float) -> Affine:
+    """The map that moves points by ``(dx, dy)``."""
+    return (1.0, 0.0, float(dx), 0.0, 1.0, float(dy))
+
+
 def turn_map(rotation: int, width: int, height: int) -> Affine:
     """Where points of a ``width`` x ``height`` image go when it turns ``rotation``
     degrees clockwise."""
@@ -259,6 +264,10 @@ def clean(image: Image.Image) -> Image.Image:
     return Image.fromarray(binary)
 
 
+def _orientation(gray: Image.Image, ink: Ink, tessdata: Path | None) -> int:
+    return orientation(gray, ink, find_lines(ink), find_lines(ink.turned(90)), tessdata)
+
+
 def prepare(
     image: Image.Image,
     options: Preprocess,
@@ -277,22 +286,30 @@ def prepare(
     """
     loaded = image.size
     to_prepared = IDENTITY
-    if max(image.size) > _CROP_SIDE and (box := content_box(image)) is not None:
-        # A small receipt on a large scan: everything after looks at the receipt alone,
-        # and turns or straightens a fraction of the pixels.
-        image = image.crop(box)
-        to_prepared = (1.0, 0.0, -float(box[0]), 0.0, 1.0, -float(box[1]))
     rotation, skew, scale = 0, 0.0, 1.0
     upscale = upscale and options.upscale
     gray = image if image.mode == "L" else image.convert("L")
     ink = measure_ink(gray) if options.orientation or options.deskew or upscale else None
+    # A small receipt on a large scan: it alone is turned and straightened, a fraction
+    # of the pixels. Its way up is told from it alone (on the whole page's analysis
+    # copy its letters are too small, or not found at all); its skew and size from the
+    # whole page where that has ink enough, since the cut would change their measure.
+    margin = content_margin(*image.size)
+    cut = content_box(gray, margin=margin) if max(image.size) > _CROP_SIDE else None
+    if cut is not None:
+        image = image.crop(cut)
+        to_prepared = _shift(-cut[0], -cut[1])
+        if options.orientation or ink is None:
+            part = gray.crop(cut)
+            part_ink = measure_ink(part)
+            if options.orientation and part_ink is not None:
+                rotation = _orientation(part, part_ink, tessdata)
+            ink = ink if ink is not None else part_ink
+    elif ink is not None and options.orientation:
+        rotation = _orientation(gray, ink, tessdata)
     if ink is not None:
         rows, columns = find_lines(ink), find_lines(ink.turned(90))
-        if options.orientation:
-            rotation = orientation(gray, ink, rows, columns, tessdata)
         if rotation:
-            to_prepared = compose(to_prepared, turn_map(rotation, *image.size))
-            image = image.transpose(_PIL_TURN[rotation])
             ink = ink.turned(rotation)
             if rotation != 180:
                 rows, columns = columns, rows
@@ -310,6 +327,10 @@ def prepare(
                 height = line_height(lines_ink, lines.angle)
                 scale = _upscale_factor(height, image.size, max_pixels)
 
+    if rotation:
+        to_prepared = compose(to_prepared, turn_map(rotation, *image.size))
+        image = image.transpose(_PIL_TURN[rotation])
+
     if skew and shear and scale == 1.0 and abs(skew) <= _SHEAR_MAX_SKEW:
         level, size, drops = shear_map(skew, *image.size)
         image = shear_columns(image, drops, size)
@@ -325,6 +346,14 @@ def prepare(
         )
         resized = cv2.resize(np.asarray(image), size, interpolation=cv2.INTER_CUBIC)
         image = Image.fromarray(resized)
+
+    if cut is not None and (skew or scale != 1.0):
+        # Straightening grew the canvas round the cut: back to the marks and the margin
+        # they had, so that an engine reading at a bounded resolution spends it on them.
+        tight = content_box(image, margin=margin * scale, most=1.0)
+        if tight is not None:
+            image = image.crop(tight)
+            to_prepared = compose(to_prepared, _shift(-tight[0], -tight[1]))
 
     if options.clean:
         image = clean(image)
