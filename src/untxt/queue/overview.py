@@ -201,7 +201,7 @@ def usage_by_owner(session: Session) -> list[OwnerUsage]:
             )
         )
     }
-    emails = dict(session.execute(select(UserRow.id, UserRow.email)).tuples().all())
+    emails = {user: email for user, email in session.execute(select(UserRow.id, UserRow.email))}
     usage = []
     for owner in sorted(jobs.keys() | documents.keys() | emails.keys()):
         n, pages, last_job = jobs.get(owner, (0, 0, None))
