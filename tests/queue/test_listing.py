@@ -64,6 +64,9 @@ def test_queue_position_counts_runnable_pages_claimed_before_the_job(db: Databas
 
     # Claim order: new_high, old_mid's two pages, new_mid, old_low.
     assert positions == {new_high: 0, old_mid: 1, new_mid: 3, old_low: 4}
+    # One job alone (a client polling it) is counted another way, to the same answer.
+    for job, position in positions.items():
+        assert _positions(db, [job], later(now, 4)) == {job: position}
 
 
 def test_the_job_at_position_zero_is_the_one_claimed_next(db: Database) -> None:
@@ -89,6 +92,7 @@ def test_pages_waiting_for_a_retry_are_not_counted_ahead(db: Database) -> None:
     positions = _positions(db, [waiting, behind], later(now, 2))
 
     assert positions[behind] == 0
+    assert _positions(db, [behind], later(now, 2)) == {behind: 0}
     # Not runnable yet, it keeps its place in the claim order for when it is.
     assert positions[waiting] == 0
 
@@ -100,6 +104,7 @@ def test_jobs_without_queued_pages_have_no_position(db: Database) -> None:
     assert claim_one(db, "w1", later(now, 2)) is not None
 
     assert _positions(db, [running, queued], later(now, 3)) == {queued: 0}
+    assert _positions(db, [running], later(now, 3)) == {}
     assert _positions(db, [], now) == {}
 
 
