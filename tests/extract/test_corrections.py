@@ -73,3 +73,19 @@ def test_the_summary_holds_what_lists_show_with_a_folded_vendor(extraction: Extr
     assert summary.vendor_key == "cafe etoile sarl"
     assert summary.document_date == date(2024, 2, 3)
     assert summary.total == Decimal("9.9900")
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"Total": "six"}, "'six' is not a number (write it as 1234.50)"),
+        ({"TransactionDate": "yesterday"}, "'yesterday' is not a date as YYYY-MM-DD"),
+        ({"TransactionTime": "noon"}, "'noon' is not a time as HH:MM or HH:MM:SS"),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_refused_in_words(
+    extraction: Extraction, changes: dict[str, object], words: str
+) -> None:
+    with pytest.raises(CorrectionError) as refused:
+        check_corrections(extraction, changes)
+    assert str(refused.value).endswith(words)

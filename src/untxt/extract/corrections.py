@@ -77,19 +77,31 @@ def _kinds(extraction: Extraction, path: str) -> FieldKind:
     raise CorrectionError(f"{path}: not a field of a {extraction.document_type} (fields: {known})")
 
 
+def _parsed(kind: type[date] | type[time], value: Any, form: str) -> date | time:
+    """``value`` read as a date or time in ISO form; ValueError in words otherwise."""
+    try:
+        return kind.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not {form}") from None
+
+
 def check_value(kind: FieldKind, value: Any, path: str) -> Any:
     """``value`` in the field's typed form, or :class:`CorrectionError`; ``None`` clears it."""
     if value is None:
         return None
     try:
         if kind == "date":
-            return date.fromisoformat(str(value)).isoformat()
+            return _parsed(date, value, "a date as YYYY-MM-DD").isoformat()
         if kind == "time":
-            return time.fromisoformat(str(value)).isoformat()
+            return _parsed(time, value, "a time as HH:MM or HH:MM:SS").isoformat()
         if kind in ("amount", "number"):
             if isinstance(value, bool):
                 raise ValueError("a number is needed")
-            number = Decimal(str(value))
+            try:
+                number = Decimal(str(value).strip())
+            except InvalidOperation:
+                # Decimal's own message names only its signal class.
+                raise ValueError(f"{value!r} is not a number (write it as 1234.50)") from None
             if not number.is_finite():
                 raise ValueError("a finite number is needed")
             return float(number)
