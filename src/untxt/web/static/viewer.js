@@ -3,6 +3,7 @@
 // (fields.js), downloads and the facts of how the document was read.
 import { ApiError, api, el, formatDate, formatSeconds, sayError, secondsBetween } from "./api.js";
 import { FieldsPane, wordRef } from "./fields.js";
+import { matches, queryTerms } from "./fold.js";
 import { Overlay, pageModel, reveal } from "./overlay.js";
 import { TextPane, setUpTabs } from "./textpane.js";
 
@@ -205,7 +206,7 @@ async function showResult() {
   setUpPageTools();
   downloads(job);
   $("result").hidden = false;
-  if (view.models.length) showPage(0);
+  if (view.models.length) showFound() || showPage(0);
   else $("facts").replaceChildren(el("dt", {}, "Pages"), el("dd", {}, "none"));
   if ((job.options?.extract || []).length) {
     const pane = new FieldsPane(jobId, {
@@ -214,6 +215,23 @@ async function showResult() {
     });
     await pane.load().catch((error) => sayError(error, "Fields"));
   }
+}
+
+/**
+ * Opened from a search hit (`?page=N&find=QUERY`): go to that page and light the words
+ * the query matches. Returns whether it did.
+ */
+function showFound() {
+  const params = new URLSearchParams(location.search);
+  const terms = queryTerms(params.get("find") || "");
+  const number = Number(params.get("page") || "1");
+  const index = view.models.findIndex((model) => model.page.number === number);
+  if (!terms.length || index < 0) return false;
+  showPage(index);
+  const found = view.models[index].words.filter((word) => matches(word.text, terms)).map((word) => word.index);
+  const first = view.overlay.highlight(found);
+  if (first) reveal(first);
+  return true;
 }
 
 /** Read the job and show whatever its state allows. */
