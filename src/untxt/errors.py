@@ -13,6 +13,7 @@
     ├── InvalidOptionsError     job options that are not valid (HTTP 422)
     ├── InvalidTemplateError    an extraction template that does not parse (HTTP 422)
     ├── InvalidCorrectionError  a field correction that names no field or has a bad value (HTTP 422)
+    ├── InvalidSearchError      a query with an unbalanced quote, no words, a bad filter (HTTP 422)
     ├── BatchTooLargeError      more documents in one batch than allowed (HTTP 413)
     ├── InvalidIdempotencyKeyError  not 1-255 printable ASCII characters (HTTP 400)
     ├── IdempotencyKeyReusedError   a key used before for a different request (HTTP 422)
@@ -134,6 +135,15 @@ class InvalidCorrectionError(UntxtError):
     status = 422
     problem = "invalid-correction"
     title = "Invalid correction"
+    permanent = True
+
+
+class InvalidSearchError(UntxtError):
+    """A search query that cannot be read: an unbalanced quote, no words, a filter's bad value."""
+
+    status = 422
+    problem = "invalid-search"
+    title = "Invalid search"
     permanent = True
 
 

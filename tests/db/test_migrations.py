@@ -21,7 +21,11 @@ TABLES = {"documents", "jobs", "tasks", "results", "batches", "idempotency_keys"
 
 
 def _include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
-    """Skip the expression index ``ix_tasks_claim``: reflection cannot reproduce it."""
+    """Skip the expression index ``ix_tasks_claim``: reflection cannot reproduce it; and the
+    search tables, kept by :mod:`untxt.search` outside the models (FTS5 is a virtual table
+    with shadow tables, tsvector exists on PostgreSQL only)."""
+    if type_ == "table" and (name or "").startswith("search_"):
+        return False
     return not (type_ == "index" and name == "ix_tasks_claim")
 
 

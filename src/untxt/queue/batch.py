@@ -25,6 +25,8 @@ from untxt.queue.lease import Lease
 from untxt.queue.outbox_many import record_events
 from untxt.queue.statements import run
 from untxt.queue.transitions import settle_cancel
+from untxt.search.index import index_pages
+from untxt.search.text import PageText
 
 _by_id = attrgetter("id")
 
@@ -69,11 +71,12 @@ def claim_many(
 
 @dataclass(frozen=True)
 class Finished:
-    """A one-page job's only task, done: its lease, results and fields."""
+    """A one-page job's only task, done: its lease, results, fields and index pages."""
 
     lease: Lease
     results: list[StoredResult]
     fields: dict[str, Any] | None = None
+    search: Sequence[PageText] = ()
 
 
 def complete_only_pages(
@@ -127,6 +130,7 @@ def complete_only_pages(
         fields = by_job[job.id].fields
         if fields is not None:
             store_extraction(session, job_id=job.id, data=fields, now=now)
+        index_pages(session, job.id, by_job[job.id].search)
     # Each job's page was counted while it was processing: that is its progress event.
     counted = [SimpleNamespace(**{**job._mapping, "status": "processing"}) for job in ended]
     progress = [("job.progress", job) for job in counted]

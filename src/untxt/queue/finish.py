@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,8 @@ from untxt.queue.outbox import record_event
 from untxt.queue.retry import RetryPolicy
 from untxt.queue.statements import run
 from untxt.queue.transitions import cancel_requested, fail_job, settle_cancel
+from untxt.search.index import index_pages
+from untxt.search.text import PageText
 
 
 class Outcome(enum.Enum):
@@ -115,12 +118,13 @@ def complete_job(
     results: list[StoredResult],
     now: datetime,
     fields: dict[str, Any] | None = None,
+    search: Sequence[PageText] = (),
 ) -> Outcome:
-    """Record the assembled results (and extracted ``fields``) and complete the job, or
-    cancel it, if asked meanwhile."""
+    """Record the assembled results (extracted ``fields``, ``search`` index pages) and
+    complete the job, or cancel it, if asked meanwhile."""
     if not _finish_task(session, lease, now, status="done"):
         return Outcome.LOST
-    return _complete(session, lease, results, now, fields)
+    return _complete(session, lease, results, now, fields, search)
 
 
 def complete_only_page(
@@ -130,6 +134,7 @@ def complete_only_page(
     results: list[StoredResult],
     now: datetime,
     fields: dict[str, Any] | None = None,
+    search: Sequence[PageText] = (),
 ) -> Outcome:
     """Record the page of a one-page job and complete the job, in one transaction."""
     if not _finish_task(session, lease, now, status="done"):
@@ -140,7 +145,7 @@ def complete_only_page(
     record_event(session, type="job.progress", job_id=lease.job_id, now=now)
     if row.pages_done != row.pages_total:
         raise ValueError(f"job {lease.job_id} has {row.pages_total} pages, not one")
-    return _complete(session, lease, results, now, fields)
+    return _complete(session, lease, results, now, fields, search)
 
 
 def _complete(
@@ -149,6 +154,7 @@ def _complete(
     results: list[StoredResult],
     now: datetime,
     fields: dict[str, Any] | None,
+    search: Sequence[PageText] = (),
 ) -> Outcome:
     status = run(session, sql.COMPLETE_JOB, job=lease.job_id, now=now).scalar_one_or_none()
     if status == "cancelled":
@@ -174,6 +180,8 @@ def _complete(
         )
     if fields is not None:
         store_extraction(session, job_id=lease.job_id, data=fields, now=now)
+    # The index goes with the result: a search never finds a job that is not completed.
+    index_pages(session, lease.job_id, search)
     record_event(session, type="job.completed", job_id=lease.job_id, now=now)
     return Outcome.DONE
 

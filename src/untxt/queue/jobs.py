@@ -25,6 +25,7 @@ from untxt.queue.cache import cached_job, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
 from untxt.queue.outbox import record_event
 from untxt.queue.submit_pg import submit_job
+from untxt.search.index import copy_index, remove_jobs
 
 _INSERT_JOB = insert(table_of(JobRow))
 _INSERT_TASK = insert(table_of(TaskRow))
@@ -109,6 +110,7 @@ def enqueue_job(
         connection.execute(_INSERT_RESULT, result_rows(job_id, results, now))
         if options.extract:
             copy_extraction(session, from_job=reused_job, job_id=job_id, now=now)
+        copy_index(session, from_job=reused_job, job_id=job_id)
         record_event(session, type="job.completed", job_id=job_id, now=now)
         return JobRow(**values)
     job = JobRow(**values)
@@ -201,6 +203,7 @@ def delete_job(session: Session, *, owner: str, job_id: str) -> list[str]:
         raise ConflictError(f"job {job_id} is {job.status}; cancel it before deleting it")
     keys = list(session.scalars(select(ResultRow.blob_key).where(ResultRow.job_id == job_id)))
     session.execute(delete(ResultRow).where(ResultRow.job_id == job_id))
+    remove_jobs(session, [job_id])
     session.execute(delete(TaskRow).where(TaskRow.job_id == job_id))
     session.execute(delete(JobRow).where(JobRow.id == job_id))
     return keys

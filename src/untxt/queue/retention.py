@@ -21,6 +21,7 @@ from untxt.db.models import (
     ResultRow,
     TaskRow,
 )
+from untxt.search.index import remove_jobs
 
 _TERMINAL = sorted(TERMINAL_STATUSES)
 
@@ -60,6 +61,7 @@ def delete_expired_jobs(session: Session, *, cutoff: datetime, limit: int) -> in
     if not ids:
         return 0
     session.execute(delete(ResultRow).where(ResultRow.job_id.in_(ids)))
+    remove_jobs(session, ids)
     session.execute(delete(TaskRow).where(TaskRow.job_id.in_(ids)))
     session.execute(delete(JobRow).where(JobRow.id.in_(ids)))
     return len(ids)

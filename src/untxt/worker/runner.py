@@ -34,6 +34,7 @@ from untxt.queue import (
     fail_task,
 )
 from untxt.queue.jobs import page_result_keys
+from untxt.search.text import document_text
 from untxt.storage import BlobStore
 from untxt.storage.keys import page_blob_key, result_blob_key
 from untxt.worker.fields import TemplateCache, extract_job_fields
@@ -147,12 +148,14 @@ class TaskRunner:
             document = Document.from_pages([page], source=work.filename)
             fields = self._fields(work, document)
             results = self._store_results(lease, work, document)
+            search = document_text(document)
             if deferred is not None:
-                deferred.append(Deferred(Finished(lease, results, fields), work, document))
+                finished = Finished(lease, results, fields, search)
+                deferred.append(Deferred(finished, work, document))
                 return None
             with self._db.write() as session:
                 outcome = complete_only_page(
-                    session, lease, results=results, now=utcnow(), fields=fields
+                    session, lease, results=results, now=utcnow(), fields=fields, search=search
                 )
             return self._finished(work, document, outcome)
         key = page_blob_key(work.job_id, lease.page, lease.attempts)
@@ -181,8 +184,11 @@ class TaskRunner:
         )
         fields = self._fields(work, document)
         results = self._store_results(lease, work, document)
+        search = document_text(document)  # outside the write lock, like the rendering
         with self._db.write() as session:
-            outcome = complete_job(session, lease, results=results, now=utcnow(), fields=fields)
+            outcome = complete_job(
+                session, lease, results=results, now=utcnow(), fields=fields, search=search
+            )
         return self._finished(work, document, outcome)
 
     def _fields(self, work: _Work, document: Document) -> dict[str, Any] | None:

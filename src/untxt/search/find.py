@@ -1,0 +1,215 @@
+"""Ranked hits: BM25 on SQLite, ts_rank on PostgreSQL; snippets, highlights and boxes.
+
+Ranking happens in the database; the snippet, its highlights and the boxes of the
+matched words are worked out here from the few rows of one page of hits, by matching
+the same folded tokens the index holds against the query's terms.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BindParameter, Date, Numeric, bindparam, text
+from sqlalchemy.orm import Session
+
+from untxt.extract.view import fold
+from untxt.search.query import FieldFilter, Query, Term
+from untxt.search.text import TOKEN, Token, fold_fast
+
+#: Characters of page text shown around the first match.
+SNIPPET_CHARS = 240
+_BEFORE = 60
+_SELECT = (
+    "SELECT p.id, p.job_id, p.document_id, p.page, p.width, p.height, p.text, p.words, d.filename"
+)
+_FILTER_COLUMNS = {
+    "vendor": "e.vendor_key",
+    "type": "e.document_type",
+    "currency": "e.currency",
+    "total": "e.total",
+    "date": "e.document_date",
+}
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Filters given beside the query (``type``, ``date_from``, ``date_to``) and whose pages."""
+
+    owner: str | None  # None: every owner's (an admin's all=true)
+    type: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A page that matches: where it is, why it ranks, what to show and where to mark."""
+
+    job_id: str
+    document_id: str
+    filename: str
+    page: int
+    score: float
+    snippet: str
+    #: ``[start, end)`` offsets of matched words within ``snippet``.
+    highlights: list[tuple[int, int]]
+    #: ``[x0, y0, x1, y1]`` of each matched word, in the page's result coordinates.
+    boxes: list[list[int]]
+    width: int
+    height: int
+
+
+def _conditions(query: Query, filters: SearchFilters) -> tuple[list[str], dict[str, Any], bool]:
+    """SQL conditions and parameters for the owner and field filters; whether they need
+    the extractions joined."""
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if filters.owner is not None:
+        where.append("p.owner = :owner")
+        params["owner"] = filters.owner
+    checks = list(query.filters)
+    if filters.type:
+        checks.append(FieldFilter("type", "=", filters.type))
+    if filters.date_from:
+        checks.append(FieldFilter("date", ">=", filters.date_from))
+    if filters.date_to:
+        checks.append(FieldFilter("date", "<=", filters.date_to))
+    for index, check in enumerate(checks):
+        name = f"f{index}"
+        column = _FILTER_COLUMNS[check.name]
+        value = check.value
+        if check.name == "vendor":
+            escaped = fold(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(f"{column} LIKE :{name} ESCAPE '\\'")
+            value = f"%{escaped}%"
+        else:
+            where.append(f"{column} {check.op} :{name}")
+            if check.name == "type":
+                value = value.lower()
+            elif check.name == "currency":
+                value = value.upper()
+        params[name] = value
+    return where, params, bool(checks)
+
+
+def _statement(dialect: str, query: Query, filters: SearchFilters) -> tuple[Any, dict[str, Any]]:
+    where, params, joined = _conditions(query, filters)
+    joins = " JOIN documents d ON d.id = p.document_id"
+    if joined:
+        joins += " JOIN extractions e ON e.job_id = p.job_id"
+    if not query.terms:  # filters only: every page of the matching documents, newest first
+        sql = f"{_SELECT}, 0.0 AS score FROM search_pages p{joins}"
+        order = "p.job_id DESC, p.page"
+    elif dialect == "sqlite":
+        # bm25() is lower for better matches: negated, higher is better on both databases.
+        sql = (
+            f"{_SELECT}, -bm25(search_fts) AS score FROM search_fts"
+            f" JOIN search_pages p ON p.id = search_fts.rowid{joins}"
+        )
+        where.insert(0, "search_fts MATCH :match")
+        params["match"] = query.fts5()
+        order = "bm25(search_fts), p.id"
+    else:
+        rank = "ts_rank(p.tsv, CAST(:match AS tsquery))"
+        sql = f"{_SELECT}, {rank} AS score FROM search_pages p{joins}"
+        where.insert(0, "p.tsv @@ CAST(:match AS tsquery)")
+        params["match"] = query.tsquery()
+        order = "score DESC, p.id"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    statement = text(f"{sql} ORDER BY {order} LIMIT :limit OFFSET :offset")
+    typed: list[BindParameter[Any]] = []
+    for name, value in params.items():
+        if isinstance(value, dt.date):
+            typed.append(bindparam(name, type_=Date()))
+        elif isinstance(value, Decimal):
+            typed.append(bindparam(name, type_=Numeric(20, 4)))
+    return statement.bindparams(*typed), params
+
+
+def search(
+    session: Session, query: Query, filters: SearchFilters, *, limit: int, offset: int = 0
+) -> list[Hit]:
+    """Up to ``limit`` hits from ``offset`` on, best first (ties in index order, so stable)."""
+    statement, params = _statement(session.get_bind().dialect.name, query, filters)
+    rows = session.execute(statement, {**params, "limit": limit, "offset": offset}).all()
+    return [_hit(row, query.terms) for row in rows]
+
+
+def _pattern(terms: tuple[Term, ...]) -> re.Pattern[str]:
+    """One expression for every term's occurrences in folded text: whole tokens, in order,
+    separated by anything that is no token; a prefix term's last word may go on."""
+    alternatives = []
+    for term in terms:
+        words = [re.escape(word) for word in term.words]
+        tail = r"[^\W_]*" if term.prefix else r"(?![^\W_])"
+        alternatives.append(r"(?<![^\W_])" + r"[\W_]+".join(words) + tail)
+    return re.compile("|".join(alternatives))
+
+
+def _matched(page_text: str, terms: tuple[Term, ...]) -> list[Token]:
+    """The tokens of a page that make up an occurrence of some term, in text order."""
+    if not terms:
+        return []
+    folded = fold_fast(page_text)
+    found: list[Token] = []
+    for match in _pattern(terms).finditer(folded):
+        found.extend(
+            Token(t.group(), t.start(), t.end())
+            for t in TOKEN.finditer(folded, match.start(), match.end())
+        )
+    return found
+
+
+def _hit(row: Any, terms: tuple[Term, ...]) -> Hit:
+    page_text: str = row.text
+    words = row.words if isinstance(row.words, list) else json.loads(row.words)
+    matched = _matched(page_text, terms)
+    first = matched[0].start if matched else 0
+    start = max(0, first - _BEFORE)
+    if start:  # begin at a word
+        space = page_text.find(" ", start, first)
+        start = space + 1 if space != -1 else start
+    end = min(len(page_text), start + SNIPPET_CHARS)
+    if end < len(page_text):
+        space = page_text.rfind(" ", max(start, matched[-1].end if matched else start), end)
+        end = space if space > start else end
+    highlights: list[tuple[int, int]] = []
+    for t in matched:
+        if t.start < start or t.end > end:
+            continue
+        # Tokens of one printed word (428 and 16 of 428.16) are marked as that one word.
+        if highlights and not any(
+            c.isspace() for c in page_text[start + highlights[-1][1] : t.start]
+        ):
+            highlights[-1] = (highlights[-1][0], t.end - start)
+        else:
+            highlights.append((t.start - start, t.end - start))
+    # Words are in text order: the first that ends after a token's start is its word.
+    ends = [word[1] for word in words]
+    boxed: dict[int, list[int]] = {}
+    for t in matched:
+        at = bisect.bisect_right(ends, t.start)
+        while at < len(words) and words[at][0] < t.end:
+            boxed[at] = list(words[at][2:6])
+            at += 1
+    boxes = [boxed[at] for at in sorted(boxed)]
+    return Hit(
+        job_id=row.job_id,
+        document_id=row.document_id,
+        filename=row.filename,
+        page=row.page,
+        score=float(row.score or 0.0),
+        # Lines are joined by newlines: one line of snippet, offsets unchanged.
+        snippet=page_text[start:end].replace("\n", " "),
+        highlights=highlights,
+        boxes=boxes,
+        width=row.width,
+        height=row.height,
+    )
