@@ -26,6 +26,7 @@ from untxt.api.routers import (
     invoices,
     jobs,
     keys,
+    search,
     system,
     templates,
     users,
@@ -94,7 +95,7 @@ def create_app(
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter.from_settings(settings))
     for module in (documents, jobs, batches, compare, system):
         app.include_router(module.router)
-    for module in (fields, invoices, templates):
+    for module in (fields, invoices, templates, search):
         app.include_router(module.router)
     for module in (auth, keys, users, audit, admin):
         app.include_router(module.router)

@@ -89,6 +89,17 @@ class Client:
             )
         return response.json()  # type: ignore[no-any-return]
 
+    def search(
+        self, q: str, *, limit: int = 20, cursor: str | None = None, all: bool = False
+    ) -> dict[str, Any]:
+        """One page of hits for ``q``: ``items`` best first, and ``next_cursor``."""
+        params: dict[str, Any] = {"q": q, "limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        if all:
+            params["all"] = "true"
+        return self._request("GET", "/v1/search", params=params).json()  # type: ignore[no-any-return]
+
     def job(self, job_id: str) -> dict[str, Any]:
         """The job's current state."""
         return self._request("GET", f"/v1/jobs/{job_id}").json()  # type: ignore[no-any-return]
