@@ -7,7 +7,6 @@ copy those into FTS5, and on PostgreSQL the row's own tsvector holds them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from untxt.db.session import Database
 from untxt.document import Document
-from untxt.search.text import PageText, document_text, tsvector_literal
+from untxt.search.text import PageText, document_text, fold_fast, pack_words, tsvector_literal
 from untxt.storage import BlobNotFoundError, BlobStore
 
 _COLUMNS = "job_id, owner, document_id, page, width, height, text, words, folded"
@@ -65,8 +64,8 @@ def index_pages(session: Session, job_id: str, pages: Sequence[PageText]) -> Non
             "width": page.width,
             "height": page.height,
             "text": page.text,
-            "words": json.dumps(page.words, separators=(",", ":")),
-            "folded": " ".join(page.tokens),
+            "words": pack_words(page.words),
+            "folded": fold_fast(page.text),
             "tsv": tsvector_literal(page.tokens),
         }
         for page in pages

@@ -8,6 +8,8 @@ answer alike; neither database's own stemming or accent handling is involved.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from dataclasses import dataclass
 
 from untxt.document import Document, Page
@@ -62,6 +64,23 @@ def tsvector_literal(words: list[str]) -> str:
         "'{}':{}".format(word.replace("'", "''"), ",".join(map(str, sorted(set(at)))))
         for word, at in positions.items()
     )
+
+
+def pack_words(words: list[list[int]]) -> bytes:
+    """``[start, end, x0, y0, x1, y1]`` per word as little-endian int32s, as the index holds."""
+    flat = array("i", (value for word in words for value in word))
+    if sys.byteorder == "big":
+        flat.byteswap()
+    return flat.tobytes()
+
+
+def unpack_words(data: bytes) -> array[int]:
+    """The flat ``[start, end, x0, y0, x1, y1, ...]`` that :func:`pack_words` packed."""
+    flat = array("i")
+    flat.frombytes(bytes(data))
+    if sys.byteorder == "big":
+        flat.byteswap()
+    return flat
 
 
 @dataclass(frozen=True)
