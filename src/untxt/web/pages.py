@@ -34,6 +34,7 @@ class Page:
 PAGES = (
     Page("/", "jobs.html", "Jobs", menu="Jobs"),
     Page("/jobs/{job_id}", "viewer.html", "Result"),
+    Page("/search", "search.html", "Search", menu="Search"),
     Page("/invoices", "invoices.html", "Invoices", menu="Invoices"),
     Page("/compare", "compare.html", "Compare engines", menu="Compare"),
     Page("/account", "account.html", "Account", menu="Account"),
