@@ -123,3 +123,15 @@ def test_a_bad_query_is_a_422_problem_that_says_what_is_wrong(
     """Never a 500: an unreadable query is refused in words."""
     body = assert_problem(client.get(f"/v1/search?{query}"), 422)
     assert words in body["detail"] or words in str(body.get("errors"))
+
+
+def test_a_job_answered_from_the_result_cache_is_found_as_well(
+    client: TestClient, worker: Worker
+) -> None:
+    """The repeat's job gets the index rows of the job it repeats, in its own name."""
+    first = _completed(client, worker, BILL)
+    response = submit(client, samples.png(BILL, size=34), options={"engine": "tesseract"})
+    repeat = response.json()["id"]
+    assert response.json()["status"] == "completed"
+    found = {h["job_id"] for h in _search(client, q="electricity")["items"]}
+    assert found == {first, repeat}

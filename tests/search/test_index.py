@@ -8,12 +8,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.formats.documents import make_document
+from tests.queue.helpers import finish_page, make_job, must_claim
 from tests.search.helpers import page_of, store, store_with_json
 from untxt.db import Database
 from untxt.db.types import utcnow
+from untxt.queue import Outcome, complete_job
 from untxt.queue.jobs import delete_job
 from untxt.queue.retention import delete_expired_jobs
 from untxt.search import Hit, SearchFilters, parse_query, reindex, search
+from untxt.search.text import document_text
 from untxt.storage import LocalBlobStore
 
 RECEIPT = [
@@ -164,3 +168,21 @@ def test_paging_by_offset_returns_every_hit_once(db: Database, limit: int) -> No
             )
             paged += jobs(got)
     assert paged == whole and len(whole) == 4
+
+
+def test_the_pages_of_an_assembled_job_are_found_by_their_own_numbers(db: Database) -> None:
+    """A multi-page job is indexed when its assembly completes it, page by page."""
+    now = utcnow()
+    document = make_document([[["cover letter"]], [["Electricity bill", "Total due 428.16"]]])
+    job = make_job(db, now, pages=2)
+    done = [finish_page(db, must_claim(db, "w1", now), now) for _ in range(2)]
+    assemble = done[-1].assemble
+    assert assemble is not None
+    with db.write() as session:
+        outcome = complete_job(
+            session, assemble, results=[], now=now, search=document_text(document)
+        )
+    assert outcome is Outcome.DONE
+    [hit] = find(db, "electricity 428.16")
+    assert (hit.job_id, hit.page) == (job, 2)
+    assert [h.page for h in find(db, "letter")] == [1]
