@@ -39,7 +39,7 @@ _SQLITE = (
 
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
-    columns = [
+    columns: list[sa.schema.SchemaItem] = [
         sa.Column("id", _BIGINT, autoincrement=True, nullable=False),
         sa.Column("job_id", sa.String(40), nullable=False),
         sa.Column("owner", sa.String(64), nullable=False),
