@@ -106,14 +106,15 @@ def _ranking(dialect: str, query: Query, filters: SearchFilters) -> tuple[Any, d
         sql = f"SELECT p.id, 0.0 AS score FROM search_pages p{joins}"
         order = "p.job_id DESC, p.page"
     elif dialect == "sqlite":
-        # bm25() is lower for better matches: negated, higher is better on both databases.
+        # rank is bm25() computed once a row (selecting and ordering by bm25() twice);
+        # it is lower for better matches: negated, higher is better on both databases.
         sql = (
-            "SELECT p.id, -bm25(search_fts) AS score FROM search_fts"
+            "SELECT p.id, -search_fts.rank AS score FROM search_fts"
             f" JOIN search_pages p ON p.id = search_fts.rowid{joins}"
         )
         where.insert(0, "search_fts MATCH :match")
         params["match"] = query.fts5()
-        order = "bm25(search_fts), p.id"
+        order = "search_fts.rank, p.id"
     else:
         rank = "ts_rank(p.tsv, CAST(:match AS tsquery))"
         sql = f"SELECT p.id, {rank} AS score FROM search_pages p{joins}"
