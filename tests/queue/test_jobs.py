@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy.orm import Session
 
 from tests.queue.helpers import (
     OWNER,
@@ -24,9 +25,9 @@ from untxt.queue.jobs import (
     get_job,
     get_job_document,
     get_result,
-    list_jobs,
     page_result_keys,
 )
+from untxt.queue.listing import JobFilter, list_job_page
 
 
 def _complete(db: Database, job_id: str, pages: int = 1) -> None:
@@ -71,6 +72,19 @@ def test_get_job_of_another_owner_is_not_found(db: Database) -> None:
         get_job(session, owner=OWNER, job_id=job_id)
     with db.read() as session, pytest.raises(NotFoundError):
         get_job(session, owner=OWNER, job_id="job_doesnotexist")
+
+
+def list_jobs(
+    session: Session,
+    *,
+    owner: str,
+    status: str | None = None,
+    limit: int = 50,
+    before: str | None = None,
+) -> list[JobRow]:
+    """One owner's page of jobs, as the job list reads it."""
+    where = JobFilter(owner=owner, status=status)
+    return [job for job, _ in list_job_page(session, where, limit=limit, before=before)]
 
 
 def test_list_jobs_shows_only_the_owners_jobs(db: Database) -> None:

@@ -11,12 +11,12 @@ from untxt.auth.users import create_user
 from untxt.db import Database
 from untxt.db.models import JobRow
 from untxt.db.types import utcnow
+from untxt.queue.listing import JobFilter, list_job_page
 from untxt.queue.overview import (
     OwnerUsage,
     Waiting,
     failure_reasons,
     list_all_documents,
-    list_all_jobs,
     oldest_waiting,
     queue_depth,
     queue_stats,
@@ -64,9 +64,10 @@ def test_every_owners_jobs_and_documents_are_listed_newest_first(db: Database) -
     third = make_job(db, later(now, 2), owner="local")
 
     with db.read() as session:
-        jobs = list_all_jobs(session, limit=2)
-        rest = list_all_jobs(session, limit=2, before=jobs[-1].id)
-        queued = list_all_jobs(session, status="queued")
+        everyone = JobFilter(owner=None)
+        jobs = [job for job, _ in list_job_page(session, everyone, limit=2)]
+        rest = [job for job, _ in list_job_page(session, everyone, limit=2, before=jobs[-1].id)]
+        queued = list_job_page(session, JobFilter(owner=None, status="queued"))
         documents = list_all_documents(session)
 
     assert [j.id for j in jobs] == [third, second]

@@ -160,23 +160,6 @@ def get_job_document(
     return job, document, json_key
 
 
-def list_jobs(
-    session: Session,
-    *,
-    owner: str,
-    status: str | None = None,
-    limit: int = 50,
-    before: str | None = None,
-) -> list[JobRow]:
-    """The caller's jobs, newest first; ``before`` is the last id of the previous page."""
-    query = select(JobRow).where(JobRow.owner == owner)
-    if status:
-        query = query.where(JobRow.status == status)
-    if before:
-        query = query.where(JobRow.id < before)
-    return list(session.scalars(query.order_by(JobRow.id.desc()).limit(limit)))
-
-
 def cancel_job(session: Session, *, owner: str, job_id: str, now: datetime) -> JobRow:
     """Cancel the caller's job; cancelling a cancelled job is a no-op, a finished one a conflict."""
     job = get_job(session, owner=owner, job_id=job_id)

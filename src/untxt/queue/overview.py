@@ -26,18 +26,6 @@ class QueueStats:
     documents: int
 
 
-def list_all_jobs(
-    session: Session, *, status: str | None = None, limit: int = 50, before: str | None = None
-) -> list[JobRow]:
-    """Every owner's jobs, newest first; ``before`` is the last id of the previous page."""
-    query = select(JobRow)
-    if status:
-        query = query.where(JobRow.status == status)
-    if before:
-        query = query.where(JobRow.id < before)
-    return list(session.scalars(query.order_by(JobRow.id.desc()).limit(limit)))
-
-
 def list_all_documents(
     session: Session, *, limit: int = 50, before: str | None = None
 ) -> list[DocumentRow]:
