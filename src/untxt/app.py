@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from untxt import __version__
 from untxt.api.deps import AppState, install_auth_handlers
+from untxt.api.docs_page import install_docs_page
 from untxt.api.hygiene import install_hygiene
 from untxt.api.limits import BodySizeLimit
 from untxt.api.openapi import install_problem_docs
@@ -86,6 +87,10 @@ def create_app(
         version=__version__,
         summary="Asynchronous OCR: upload documents, get text, markdown, JSON and hOCR back.",
         lifespan=lifespan,
+        # Swagger UI from the package (install_docs_page), not from a CDN; no ReDoc,
+        # which ships no offline copy.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.untxt = state
     app.state.event_hub = hub
@@ -103,6 +108,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(webhooks.router)
     install_web(app)
+    install_docs_page(app)
     # Last, so that it wraps every other middleware's answers too.
     install_hygiene(app, settings)
     install_problem_docs(app)

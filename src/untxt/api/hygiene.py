@@ -3,8 +3,8 @@
 Every response carries ``X-Request-ID`` (the client's own, when it sends a sane
 one) and every log line written while the request runs names it. Every response
 gets ``X-Content-Type-Options``, ``X-Frame-Options`` and ``Referrer-Policy``; HTML
-gets a Content-Security-Policy, a looser one for the API docs pages, which load
-Swagger UI and ReDoc from a CDN. Cross-origin access is closed unless
+gets a Content-Security-Policy, a looser one for the API docs page, whose Swagger UI
+(served from the package) starts with an inline script. Cross-origin access is closed unless
 ``UNTXT_CORS_ORIGINS`` lists origins.
 """
 
@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from untxt.api.docs_page import DOCS_PATH
 from untxt.api.problems import problem
 from untxt.auth.sessions import CSRF_HEADER
 from untxt.config import Settings
@@ -41,13 +42,10 @@ HTML_CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
-#: For /docs and /redoc: FastAPI's pages load Swagger UI and ReDoc from jsDelivr and
-#: start them with an inline script.
+#: For /docs: Swagger UI, served from this server, starts with an inline script.
 DOCS_CSP = (
-    "default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; form-action 'none'; "
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src blob:; form-action 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 _HSTS = (b"strict-transport-security", b"max-age=31536000")
@@ -162,7 +160,4 @@ def install_hygiene(app: FastAPI, settings: Settings) -> None:
             ],
             max_age=600,
         )
-    docs = frozenset(
-        path for path in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if path
-    )
-    app.add_middleware(HttpHygiene, docs_paths=docs)
+    app.add_middleware(HttpHygiene, docs_paths=frozenset({DOCS_PATH}))
