@@ -17,6 +17,7 @@ from untxt.api.openapi import install_problem_docs
 from untxt.api.problems import install_problem_handlers
 from untxt.api.routers import (
     admin,
+    ask,
     audit,
     auth,
     batches,
@@ -100,7 +101,7 @@ def create_app(
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter.from_settings(settings))
     for module in (documents, jobs, batches, compare, system):
         app.include_router(module.router)
-    for module in (fields, invoices, templates, search):
+    for module in (fields, invoices, templates, search, ask):
         app.include_router(module.router)
     for module in (auth, keys, users, audit, admin):
         app.include_router(module.router)

@@ -227,6 +227,24 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(
         10.0, gt=0, description="Seconds a webhook endpoint has to answer one delivery."
     )
+    # Questions (/v1/ask): any OpenAI-compatible chat-completions server, or none.
+    llm_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible API (http://localhost:11434/v1 for "
+        "Ollama, http://host:8000/v1 for vLLM); unset: questions are answered from the "
+        "fields and passages alone.",
+    )
+    llm_model: str | None = Field(None, description="Model name the LLM server knows.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the LLM server.")
+    llm_timeout: float = Field(
+        60.0,
+        gt=0,
+        le=600,
+        description="Seconds the LLM server has to start and continue answering.",
+    )
+    llm_retries: int = Field(
+        2, ge=0, le=10, description="Retries on 429, 5xx and connection failures, with backoff."
+    )
     webhook_allowed_hosts: str = Field(
         "",
         description="Hosts and addresses webhooks may call although they are private, "

@@ -26,7 +26,8 @@
     │   └── StorageQuotaError       too many stored bytes (HTTP 413)
     ├── JobTimeoutError         a job ran past UNTXT_JOB_TIMEOUT (never retried)
     ├── ExtractionError         a field extractor broke on a document (never retried)
-    └── NotReadyError           a dependency (database, storage) is down (HTTP 503)
+    ├── NotReadyError           a dependency (database, storage) is down (HTTP 503)
+    └── LLMUnavailableError     no language model is configured, or its server failed (HTTP 503)
 
 ``permanent`` tells the worker whether a retry could ever succeed; ``extra`` holds
 members the API adds to the problem body (which item of a batch failed, say).
@@ -252,3 +253,11 @@ class NotReadyError(UntxtError):
     status = 503
     problem = "not-ready"
     title = "Not ready"
+
+
+class LLMUnavailableError(UntxtError):
+    """The language model that answers questions is not configured, down, slow or refusing."""
+
+    status = 503
+    problem = "llm-unavailable"
+    title = "Language model unavailable"

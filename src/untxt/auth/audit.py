@@ -23,6 +23,7 @@ ACTIONS = (
     "api_key.revoke",
     "document.delete",
     "job.delete",
+    "ask.question",
 )
 
 

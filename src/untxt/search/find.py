@@ -41,6 +41,8 @@ class SearchFilters:
     type: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    #: Only pages of these documents.
+    document_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ def _conditions(query: Query, filters: SearchFilters) -> tuple[list[str], dict[s
     if filters.owner is not None:
         where.append("p.owner = :owner")
         params["owner"] = filters.owner
+    if filters.document_ids is not None:
+        where.append("p.document_id IN :documents")
+        params["documents"] = list(filters.document_ids)
     checks = list(query.filters)
     if filters.type:
         checks.append(FieldFilter("type", "=", filters.type))
@@ -126,7 +131,9 @@ def _ranking(dialect: str, query: Query, filters: SearchFilters) -> tuple[Any, d
     statement = text(f"{sql} ORDER BY {order} LIMIT :limit OFFSET :offset")
     typed: list[BindParameter[Any]] = []
     for name, value in params.items():
-        if isinstance(value, dt.date):
+        if isinstance(value, list):
+            typed.append(bindparam(name, expanding=True))
+        elif isinstance(value, dt.date):
             typed.append(bindparam(name, type_=Date()))
         elif isinstance(value, Decimal):
             typed.append(bindparam(name, type_=Numeric(20, 4)))
@@ -140,16 +147,25 @@ _PAGES = text(
 ).bindparams(bindparam("ids", expanding=True))
 
 
-def search(
+def ranked_pages(
     session: Session, query: Query, filters: SearchFilters, *, limit: int, offset: int = 0
-) -> list[Hit]:
-    """Up to ``limit`` hits from ``offset`` on, best first (ties in index order, so stable)."""
+) -> list[tuple[Any, float]]:
+    """Up to ``limit`` matching pages' rows (text, folded text, packed words, filename) from
+    ``offset`` on, with their scores, best first (ties in index order, so stable)."""
     statement, params = _ranking(session.get_bind().dialect.name, query, filters)
     ranked = session.execute(statement, {**params, "limit": limit, "offset": offset}).all()
     if not ranked:
         return []
     pages = {row.id: row for row in session.execute(_PAGES, {"ids": [r.id for r in ranked]})}
-    return [_hit(pages[r.id], float(r.score or 0.0), query.terms) for r in ranked if r.id in pages]
+    return [(pages[r.id], float(r.score or 0.0)) for r in ranked if r.id in pages]
+
+
+def search(
+    session: Session, query: Query, filters: SearchFilters, *, limit: int, offset: int = 0
+) -> list[Hit]:
+    """Up to ``limit`` hits from ``offset`` on, best first (ties in index order, so stable)."""
+    ranked = ranked_pages(session, query, filters, limit=limit, offset=offset)
+    return [_hit(row, score, query.terms) for row, score in ranked]
 
 
 def _pattern(terms: tuple[Term, ...]) -> re.Pattern[str]:
@@ -163,7 +179,7 @@ def _pattern(terms: tuple[Term, ...]) -> re.Pattern[str]:
     return re.compile("|".join(alternatives))
 
 
-def _matched(folded: str, terms: tuple[Term, ...]) -> list[Token]:
+def matched_tokens(folded: str, terms: tuple[Term, ...]) -> list[Token]:
     """The tokens of a page's folded text (offsets are the text's) that make up an
     occurrence of some term, in text order."""
     if not terms:
@@ -180,7 +196,7 @@ def _matched(folded: str, terms: tuple[Term, ...]) -> list[Token]:
 def _hit(row: Any, score: float, terms: tuple[Term, ...]) -> Hit:
     page_text: str = row.text
     flat = unpack_words(row.words)
-    matched = _matched(row.folded, terms)
+    matched = matched_tokens(row.folded, terms)
     first = matched[0].start if matched else 0
     start = max(0, first - _BEFORE)
     if start:  # begin at a word

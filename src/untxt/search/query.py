@@ -53,10 +53,13 @@ class Query:
 
     terms: tuple[Term, ...] = ()
     filters: tuple[FieldFilter, ...] = field(default=())
+    #: Pages holding any term match, ranked by how many and how rare (a question's
+    #: words, where a page need not hold every one).
+    any_term: bool = False
 
     def fts5(self) -> str:
         """The terms as an FTS5 MATCH expression, each token quoted (no operator injection)."""
-        return " ".join(
+        return (" OR " if self.any_term else " ").join(
             '"{}"{}'.format(" ".join(term.words), "*" if term.prefix else "") for term in self.terms
         )
 
@@ -68,7 +71,7 @@ class Query:
             if term.prefix:
                 words[-1] += ":*"
             parts.append(" <-> ".join(words))
-        return " & ".join(parts)
+        return (" | " if self.any_term else " & ").join(parts)
 
 
 def _number(text: str, raw: str) -> Decimal:
