@@ -45,3 +45,30 @@ def test_a_query_the_api_refuses_is_answered_in_its_words(
     expect(page.locator("#search-error")).to_be_visible()
     expect(page.locator("#search-error")).not_to_be_empty()
     expect(page.locator("li.hit")).to_have_count(0)
+
+
+def test_a_question_without_a_model_shows_the_passages_that_open_the_viewer(
+    local_server: Server, new_page: NewPage
+) -> None:
+    """No language model is configured: the panel says so, and lists the page that
+    answers, whose link opens the viewer on that page."""
+    name = f"quince-{tag()}.png"
+    image = text_image(["QUINCE PRESERVE 7.40", "Quince jars 3"], size=40)
+    job = submit(local_server, name, unique_png(image, name), PNG, engine="tesseract")
+    wait_final(local_server, job)
+    page = new_page(local_server.url)
+
+    page.goto("/search")
+    page.get_by_label("A question about your documents").fill("Did we buy quince preserve?")
+    page.get_by_role("button", name="Ask").click()
+
+    expect(page.locator("#answer-note")).to_contain_text("No language model is configured")
+    item = page.locator("#citations li").filter(has_text=f"{name}, page 1")
+    expect(item).to_have_count(1)
+    expect(item.locator(".source-lines")).to_contain_text("QUINCE")
+    source = item.locator("a")
+    screenshot(page, "ask")
+
+    source.click()
+    page.wait_for_url(f"**/jobs/{job}?page=1&find=*")
+    expect(page.locator("#overlay .field-box").first).to_be_visible()

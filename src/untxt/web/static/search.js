@@ -1,6 +1,7 @@
 // Search (/search): GET /v1/search over every page the user's jobs read; each hit shows
 // its words around the match, marked, and opens the viewer on that page with them lit.
 import { ApiError, api, el, sayError } from "./api.js";
+import "./ask.js";
 
 const PAGE_SIZE = 20;
 
