@@ -8,7 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -135,6 +142,23 @@ class Settings(BaseSettings):
     )
     s3_region: str | None = Field(
         None, description="Region of the S3 bucket; default: boto3's (AWS_DEFAULT_REGION)."
+    )
+    s3_sse: Literal["AES256", "aws:kms"] | None = Field(
+        None,
+        description="Server-side encryption of every object untxt writes to S3: AES256 "
+        "(keys the store manages) or aws:kms (a KMS key); default: the bucket's own setting.",
+    )
+    s3_kms_key_id: str | None = Field(
+        None,
+        description="KMS key (id, ARN or alias/NAME) for UNTXT_S3_SSE=aws:kms; default: the "
+        "store's default key (AWS: aws/s3).",
+    )
+    link_ttl: float = Field(
+        3600.0,
+        gt=0,
+        le=7 * 86400,
+        description="Seconds a download link (GET /v1/jobs/{id}/result?download=url) works "
+        "(at most a week, as S3 allows).",
     )
     retention: str = Field(
         "30d",
@@ -283,6 +307,18 @@ class Settings(BaseSettings):
         if value:
             limits_redis_uri(value)
         return value
+
+    @field_validator("s3_sse", mode="before")
+    @classmethod
+    def _empty_sse_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("s3_kms_key_id")
+    @classmethod
+    def _kms_key_needs_kms(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("s3_sse") != "aws:kms":
+            raise ValueError("a KMS key is used only with UNTXT_S3_SSE=aws:kms")
+        return value or None
 
     @property
     def cors_origin_list(self) -> list[str]:

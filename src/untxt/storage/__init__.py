@@ -16,7 +16,8 @@ __all__ = ["BlobInfo", "BlobNotFoundError", "BlobStore", "LocalBlobStore", "open
 
 
 def open_storage(url: str, settings: Settings | None = None) -> BlobStore:
-    """Open the blob store that ``url`` names; ``settings`` give the S3 endpoint and region."""
+    """Open the blob store that ``url`` names; ``settings`` give the S3 endpoint, region
+    and encryption."""
     parsed = urlparse(url)
     if parsed.scheme in ("file", ""):
         return LocalBlobStore(Path(unquote(parsed.path) if parsed.scheme else url))
@@ -29,5 +30,7 @@ def open_storage(url: str, settings: Settings | None = None) -> BlobStore:
             unquote(parsed.path),
             endpoint_url=settings.s3_endpoint_url if settings else None,
             region=settings.s3_region if settings else None,
+            sse=settings.s3_sse if settings else None,
+            kms_key_id=settings.s3_kms_key_id if settings else None,
         )
     raise ValueError(f"unsupported storage URL {url!r}; use file:///path or s3://bucket/prefix")

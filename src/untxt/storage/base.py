@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from untxt.errors import NotFoundError
 
@@ -34,6 +35,16 @@ def check_key(key: str) -> list[str]:
     if not key or "\\" in key or "\0" in key or any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"invalid blob key {key!r}")
     return parts
+
+
+def attachment(filename: str) -> str:
+    """A ``Content-Disposition`` that saves the download as ``filename`` (RFC 6266).
+
+    Browsers that read ``filename*`` get the name as it is; the plain ``filename``
+    keeps only safe ASCII for any other.
+    """
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class BlobStore(ABC):
@@ -65,3 +76,12 @@ class BlobStore(ABC):
 
         Blobs written or deleted while the listing runs may or may not appear.
         """
+
+    def presigned_url(
+        self, key: str, *, expires_in: int, media_type: str, filename: str
+    ) -> str | None:
+        """A URL that serves the blob to anyone for ``expires_in`` seconds, with
+        ``media_type`` and as an attachment named ``filename``; ``None`` when the store
+        cannot make one (then the API signs a link of its own).
+        """
+        return None

@@ -11,7 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from untxt.storage.base import BlobInfo, BlobNotFoundError, BlobStore, check_key
+from untxt.storage.base import BlobInfo, BlobNotFoundError, BlobStore, attachment, check_key
 
 # Written and removed by check(); never a key untxt makes.
 _PROBE = ".ready"
@@ -43,6 +43,8 @@ class S3BlobStore(BlobStore):
     Credentials come from boto3's standard chain (``AWS_ACCESS_KEY_ID`` and
     ``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE``, instance or container roles).
     ``page_size`` is how many keys one listing request asks for (S3 gives at most 1000).
+    ``sse`` (``AES256`` or ``aws:kms``, with ``kms_key_id`` or the store's default key)
+    asks the store to encrypt every object written.
     """
 
     def __init__(
@@ -53,9 +55,15 @@ class S3BlobStore(BlobStore):
         endpoint_url: str | None = None,
         region: str | None = None,
         page_size: int = 1000,
+        sse: str | None = None,
+        kms_key_id: str | None = None,
     ) -> None:
         if not bucket:
             raise ValueError("an S3 store needs a bucket name")
+        if sse not in (None, "AES256", "aws:kms"):
+            raise ValueError(f"unknown S3 server-side encryption {sse!r}; use AES256 or aws:kms")
+        if kms_key_id and sse != "aws:kms":
+            raise ValueError("a KMS key id needs server-side encryption aws:kms")
         prefix = prefix.strip("/")
         if prefix:
             try:
@@ -65,6 +73,12 @@ class S3BlobStore(BlobStore):
         self.bucket = bucket
         self.prefix = f"{prefix}/" if prefix else ""
         self._page_size = page_size
+        #: Arguments of every PutObject: the encryption asked for, if any.
+        self._put_args: dict[str, str] = {}
+        if sse:
+            self._put_args["ServerSideEncryption"] = sse
+        if kms_key_id:
+            self._put_args["SSEKMSKeyId"] = kms_key_id
         compatible: dict[str, Any] = {}
         if endpoint_url:
             compatible = {
@@ -77,6 +91,9 @@ class S3BlobStore(BlobStore):
                 "response_checksum_validation": "when_required",
             }
         config = Config(
+            # Signature V4 for presigned URLs too: S3 refuses any other for objects
+            # encrypted with KMS keys.
+            signature_version="s3v4",
             retries={"mode": "standard", "max_attempts": 5},
             connect_timeout=10,
             # Enough connections for the API's thread pool, so none waits for one.
@@ -90,7 +107,7 @@ class S3BlobStore(BlobStore):
         return self.prefix + key
 
     def put(self, key: str, data: bytes) -> None:
-        self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **self._put_args)
 
     def get(self, key: str) -> bytes:
         try:
@@ -117,7 +134,8 @@ class S3BlobStore(BlobStore):
 
     def check(self) -> None:
         probe = self.prefix + _PROBE
-        self._client.put_object(Bucket=self.bucket, Key=probe, Body=b"ok")
+        # Encrypted like any blob: a bucket policy may refuse unencrypted writes.
+        self._client.put_object(Bucket=self.bucket, Key=probe, Body=b"ok", **self._put_args)
         self._client.delete_object(Bucket=self.bucket, Key=probe)
 
     def iter_blobs(self, prefix: str = "") -> Iterator[BlobInfo]:
@@ -131,3 +149,20 @@ class S3BlobStore(BlobStore):
                 key = item["Key"][len(self.prefix) :]
                 if key != _PROBE:
                     yield BlobInfo(key, item["Size"], item["LastModified"].astimezone(UTC))
+
+    def presigned_url(
+        self, key: str, *, expires_in: int, media_type: str, filename: str
+    ) -> str | None:
+        # Signed here, with the store's credentials, without a request; the store
+        # checks the signature and the expiry when the URL is used.
+        url: str = self._client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self._key(key),
+                "ResponseContentType": media_type,
+                "ResponseContentDisposition": attachment(filename),
+            },
+            ExpiresIn=expires_in,
+        )
+        return url
