@@ -28,6 +28,7 @@ from untxt.api.routers import (
     invoices,
     jobs,
     keys,
+    links,
     search,
     system,
     templates,
@@ -108,6 +109,7 @@ def create_app(
     for module in (events, ws):
         app.include_router(module.router)
     app.include_router(webhooks.router)
+    app.include_router(links.router)
     install_web(app)
     install_docs_page(app)
     # Last, so that it wraps every other middleware's answers too.

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from untxt.api import idempotency
-from untxt.api.deps import NO_CONTROL_CHARACTERS, PrincipalDep, StateDep
-from untxt.api.idempotency import IdempotencyKeyDep
+from untxt.api.deps import NO_CONTROL_CHARACTERS, AppState, PrincipalDep, StateDep
+from untxt.api.idempotency import IdempotencyKey, IdempotencyKeyDep
+from untxt.api.results import download_link, read_result
 from untxt.api.routers import page_images
+from untxt.api.routers.events import HubDep
 from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
 from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
 from untxt.api.uploads import (
@@ -20,13 +23,13 @@ from untxt.api.uploads import (
     receive_upload,
     record_upload,
 )
+from untxt.api.waiting import FinishedJobOut, WaitFormatQuery, WaitQuery, answer_when_finished
 from untxt.auth import PermissionDeniedError, audit
 from untxt.auth.quotas import check_queued_jobs
 from untxt.db.documents import get_document
-from untxt.db.extractions import extraction_data
 from untxt.db.types import utcnow
+from untxt.errors import InvalidOptionsError
 from untxt.formats import FORMATS
-from untxt.formats.json import with_fields
 from untxt.options import FormatName
 from untxt.queue import jobs
 from untxt.queue.listing import (
@@ -52,18 +55,51 @@ def _accepted(job: JobOut) -> Accepted:
     "/v1/ocr",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobOut,
+    responses={
+        200: {
+            "model": FinishedJobOut,
+            "description": "With wait: the job finished in time; here it is, with its result.",
+        }
+    },
     openapi_extra=idempotency.OPENAPI,
 )
-def submit_ocr(
+async def submit_ocr(
+    request: Request,
     file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, TIFF, BMP, GIF or WebP.")],
     state: StateDep,
     principal: PrincipalDep,
     key: IdempotencyKeyDep,
+    hub: HubDep,
     options: Annotated[str | None, Form(description=OPTIONS_HELP)] = None,
+    wait: WaitQuery = None,
+    format: WaitFormatQuery = "json",
 ) -> Response:
-    """Upload a file and queue it for OCR in one call; returns before any OCR runs."""
+    """Upload a file and queue it for OCR in one call; returns before any OCR runs, or,
+    with ``wait``, once the job has finished if that takes at most ``wait`` seconds."""
+    accepted = await run_in_threadpool(
+        _submit_ocr, file, state, principal.owner, key, options, format if wait else None
+    )
+    if not wait:
+        return accepted
+    return await answer_when_finished(
+        request, state, hub, accepted, owner=principal.owner, wait=wait, format=format
+    )
+
+
+def _submit_ocr(
+    file: UploadFile,
+    state: AppState,
+    owner: str,
+    key: IdempotencyKey | None,
+    options: str | None,
+    wait_format: FormatName | None,
+) -> Response:
     parsed = parse_options(options, state)
-    owner = principal.owner
+    if wait_format is not None and wait_format not in parsed.outputs:
+        raise InvalidOptionsError(
+            f"format {wait_format!r} is not among the job's outputs "
+            f"({', '.join(parsed.outputs)}); add it to outputs or ask for another"
+        )
     upload = receive_upload(file, state, owner=owner)
 
     def create(session: Session) -> Accepted:
@@ -200,24 +236,38 @@ def delete_job(job_id: str, state: StateDep, principal: PrincipalDep) -> Respons
 @router.get(
     "/v1/jobs/{job_id}/result",
     response_class=Response,
-    responses={200: {"content": {f.media_type.split(";")[0]: {} for f in FORMATS.values()}}},
+    responses={
+        200: {
+            "description": "The result; with download=url, a LinkOut (application/json).",
+            "content": {f.media_type.split(";")[0]: {} for f in FORMATS.values()},
+        }
+    },
 )
 def get_result(
-    job_id: str, state: StateDep, principal: PrincipalDep, format: FormatName = "json"
+    job_id: str,
+    state: StateDep,
+    principal: PrincipalDep,
+    request: Request,
+    format: FormatName = "json",
+    download: Annotated[
+        Literal["url"] | None,
+        Query(
+            description="url: answer with a link that downloads the result without "
+            "credentials until it expires (UNTXT_LINK_TTL), instead of the result itself."
+        ),
+    ] = None,
 ) -> Response:
     """A completed job's result in one format: json, text, markdown, hocr, alto, html or pdf.
 
     The ``json`` result of a job that extracted fields holds them too, as ``fields``.
+    With ``download=url``: ``{"url", "expires_at", "format", "media_type"}`` instead, a
+    presigned URL of the object store (S3) or a link this server signed.
     """
-    fields = None
-    with state.db.read() as session:
-        result = jobs.get_result(session, owner=principal.owner, job_id=job_id, format=format)
-        if format == "json":
-            fields = extraction_data(session, job_id)
-    body = state.storage.get(result.blob_key)
-    if fields is not None:
-        body = with_fields(body, fields)
-    return Response(body, media_type=result.media_type)
+    if download == "url":
+        link = download_link(state, request, owner=principal.owner, job_id=job_id, format=format)
+        return Response(link.model_dump_json(), media_type="application/json")
+    served = read_result(state, owner=principal.owner, job_id=job_id, format=format)
+    return Response(served.body, media_type=served.media_type)
 
 
 router.include_router(page_images.router)
