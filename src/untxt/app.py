@@ -32,6 +32,7 @@ from untxt.api.routers import (
     search,
     system,
     templates,
+    usage,
     users,
     webhooks,
     ws,
@@ -109,7 +110,8 @@ def create_app(
     for module in (events, ws):
         app.include_router(module.router)
     app.include_router(webhooks.router)
-    app.include_router(links.router)
+    for module in (links, usage):
+        app.include_router(module.router)
     install_web(app)
     install_docs_page(app)
     # Last, so that it wraps every other middleware's answers too.

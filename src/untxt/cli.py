@@ -18,6 +18,7 @@ from untxt.cli_accounts import keys_app, users_app
 from untxt.cli_local import compare, ocr
 from untxt.cli_search import search
 from untxt.cli_shared import DataDirOpt, command_settings, err, fail
+from untxt.cli_usage import usage
 from untxt.config import Settings
 from untxt.errors import UntxtError
 
@@ -284,6 +285,7 @@ def db_upgrade(data_dir: DataDirOpt = None) -> None:
 
 app.command()(compare)
 app.command()(search)
+app.command()(usage)
 
 
 def _check_accounts(db: Any, settings: Settings) -> None:

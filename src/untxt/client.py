@@ -100,6 +100,20 @@ class Client:
             params["all"] = "true"
         return self._request("GET", "/v1/search", params=params).json()  # type: ignore[no-any-return]
 
+    def usage(
+        self, *, since: str | None = None, until: str | None = None, all: bool = False
+    ) -> dict[str, Any]:
+        """Jobs, pages and bytes by owner and UTC day from ``since`` to ``until``
+        (``YYYY-MM-DD``; default the last 30 days); ``all``: every owner's (admins)."""
+        params: dict[str, Any] = {}
+        if since:
+            params["since"] = since
+        if until:
+            params["until"] = until
+        if all:
+            params["all"] = "true"
+        return self._request("GET", "/v1/usage", params=params).json()  # type: ignore[no-any-return]
+
     def job(self, job_id: str) -> dict[str, Any]:
         """The job's current state."""
         return self._request("GET", f"/v1/jobs/{job_id}").json()  # type: ignore[no-any-return]
