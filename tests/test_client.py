@@ -71,6 +71,21 @@ def test_wait_follows_the_jobs_events_and_returns_the_finished_job(
     assert [e["id"] for e in seen] == sorted({e["id"] for e in seen})
 
 
+def test_submit_with_wait_returns_the_finished_job_and_its_result_in_one_request(
+    server: str, worker: Worker, tmp_path: Path
+) -> None:
+    with Client(server) as client, working(worker):
+        done = client.submit(
+            scan(tmp_path, "ONE REQUEST"), {"engine": "tesseract"}, wait=30, format="text"
+        )
+        queued = client.submit(scan(tmp_path, "NO WAIT"), {"engine": "tesseract"})
+
+    assert done["status"] == "completed"
+    assert done["result_format"] == "text"
+    assert "ONE REQUEST" in done["result"]
+    assert queued["status"] == "queued" and "result" not in queued
+
+
 def test_events_of_a_job_end_after_its_final_event(server: str, tmp_path: Path) -> None:
     with Client(server) as client:
         job = client.submit(scan(tmp_path, "EVENTS"))

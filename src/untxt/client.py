@@ -78,14 +78,30 @@ class Client:
             raise ApiError(response.status_code, body)
         return response
 
-    def submit(self, path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Upload ``path`` and queue it for OCR; returns the job."""
+    def submit(
+        self,
+        path: Path,
+        options: dict[str, Any] | None = None,
+        *,
+        wait: float | None = None,
+        format: str = "json",
+    ) -> dict[str, Any]:
+        """Upload ``path`` and queue it for OCR; returns the job.
+
+        With ``wait`` (seconds, at most 60) the server holds the answer until the job
+        has finished, if it does in time: the job then has ``status`` completed (or
+        failed, cancelled) and its ``result`` in ``format``; otherwise it is queued.
+        """
+        params = {"wait": wait, "format": format} if wait else None
         with path.open("rb") as handle:
             response = self._request(
                 "POST",
                 "/v1/ocr",
+                params=params,
                 files={"file": (path.name, handle)},
                 data={"options": json.dumps(options or {})},
+                # Room for the server's wait on top of the usual answer time.
+                timeout=self._timeout + (wait or 0),
             )
         return response.json()  # type: ignore[no-any-return]
 
