@@ -21,6 +21,9 @@ from untxt.extract.view import fold
 from untxt.search.query import FieldFilter, Query, Term
 from untxt.search.text import TOKEN, Token, unpack_words
 
+#: Matches scored for relevance, newest first: a query that matches more pages ranks
+#: the newest this many (and lists no more).
+RANKED = 1000
 #: Characters of page text shown around the first match.
 SNIPPET_CHARS = 240
 _BEFORE = 60
@@ -103,28 +106,47 @@ def _ranking(dialect: str, query: Query, filters: SearchFilters) -> tuple[Any, d
     """The statement that orders the matching pages' ids and scores, one page of them.
 
     It selects no text: sorting thousands of matches of a common word while carrying
-    each page's text and boxes along cost ten times the ranking itself.
+    each page's text and boxes along cost ten times the ranking itself. Only the newest
+    :data:`RANKED` matches are scored: a word on most pages would otherwise have every
+    one of them scored (each page's index entry read and decoded) before the best
+    twenty could be returned.
     """
     where, params, joined = _conditions(query, filters)
     joins = " JOIN extractions e ON e.job_id = p.job_id" if joined else ""
+    params["ranked"] = RANKED
     if not query.terms:  # filters only: every page of the matching documents, newest first
         sql = f"SELECT p.id, 0.0 AS score FROM search_pages p{joins}"
         order = "p.job_id DESC, p.page"
     elif dialect == "sqlite":
+        params["match"] = query.fts5()
+        matching = " AND ".join(["search_fts MATCH :match", *where])
+        source = f"search_fts JOIN search_pages p ON p.id = search_fts.rowid{joins}"
+        # The oldest of the newest RANKED matches; FTS5 walks its doclists by rowid.
+        oldest = (
+            f"SELECT search_fts.rowid FROM {source} WHERE {matching}"
+            " ORDER BY search_fts.rowid DESC LIMIT 1 OFFSET :ranked - 1"
+        )
         # rank is bm25() computed once a row (selecting and ordering by bm25() twice);
         # it is lower for better matches: negated, higher is better on both databases.
-        sql = (
-            "SELECT p.id, -search_fts.rank AS score FROM search_fts"
-            f" JOIN search_pages p ON p.id = search_fts.rowid{joins}"
-        )
-        where.insert(0, "search_fts MATCH :match")
-        params["match"] = query.fts5()
+        sql = f"SELECT p.id, -search_fts.rank AS score FROM {source}"
+        where = [matching, f"search_fts.rowid >= COALESCE(({oldest}), 0)"]
         order = "search_fts.rank, p.id"
     else:
-        rank = "ts_rank(p.tsv, CAST(:match AS tsquery))"
-        sql = f"SELECT p.id, {rank} AS score FROM search_pages p{joins}"
-        where.insert(0, "p.tsv @@ CAST(:match AS tsquery)")
         params["match"] = query.tsquery()
+        # Phrases are narrowed to the pages holding their words, which the GIN index
+        # finds alone; checking word positions reads each page's tsvector, and is left
+        # to the few pages ranked.
+        params["words"] = query.tsquery(phrases=False)
+        matching = " AND ".join(["p.tsv @@ CAST(:words AS tsquery)", *where])
+        newest = (
+            f"SELECT p.id FROM search_pages p{joins} WHERE {matching}"
+            " ORDER BY p.id DESC LIMIT :ranked"
+        )
+        rank = "ts_rank(p.tsv, CAST(:match AS tsquery))"
+        sql = f"SELECT p.id, {rank} AS score FROM search_pages p"
+        where = [f"p.id IN ({newest})"]
+        if query.has_phrase:
+            where.append("p.tsv @@ CAST(:match AS tsquery)")
         order = "score DESC, p.id"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -140,6 +162,14 @@ def _ranking(dialect: str, query: Query, filters: SearchFilters) -> tuple[Any, d
     return statement.bindparams(*typed), params
 
 
+_BITMAP_ONLY = text(
+    "SELECT current_setting('enable_seqscan'), current_setting('enable_indexscan'),"
+    " set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+)
+_RESTORE = text(
+    "SELECT set_config('enable_seqscan', :seqscan, true),"
+    " set_config('enable_indexscan', :indexscan, true)"
+)
 _PAGES = text(
     "SELECT p.id, p.job_id, p.document_id, p.page, p.width, p.height, p.text, p.folded, p.words,"
     " d.filename FROM search_pages p JOIN documents d ON d.id = p.document_id"
@@ -152,8 +182,20 @@ def ranked_pages(
 ) -> list[tuple[Any, float]]:
     """Up to ``limit`` matching pages' rows (text, folded text, packed words, filename) from
     ``offset`` on, with their scores, best first (ties in index order, so stable)."""
-    statement, params = _ranking(session.get_bind().dialect.name, query, filters)
-    ranked = session.execute(statement, {**params, "limit": limit, "offset": offset}).all()
+    dialect = session.get_bind().dialect.name
+    statement, params = _ranking(dialect, query, filters)
+    values = {**params, "limit": limit, "offset": offset}
+    if dialect == "postgresql":
+        # The planner does not count the cost of reading a page's tsvector out of TOAST
+        # to test it: left to itself it tests every page of an owner (tens of ms at ten
+        # thousand pages) rather than ask the GIN index, which answers without reading
+        # them. Bitmap scans only, for this one statement, leave it the index. (A
+        # failure rolls the transaction back, and the settings with it.)
+        kept = session.execute(_BITMAP_ONLY).one()
+        ranked = session.execute(statement, values).all()
+        session.execute(_RESTORE, {"seqscan": kept[0], "indexscan": kept[1]})
+    else:
+        ranked = session.execute(statement, values).all()
     if not ranked:
         return []
     pages = {row.id: row for row in session.execute(_PAGES, {"ids": [r.id for r in ranked]})}

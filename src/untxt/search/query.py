@@ -63,15 +63,24 @@ class Query:
             '"{}"{}'.format(" ".join(term.words), "*" if term.prefix else "") for term in self.terms
         )
 
-    def tsquery(self) -> str:
-        """The terms as a tsquery literal: ``<->`` within phrases, ``:*`` on prefixes."""
+    def tsquery(self, *, phrases: bool = True) -> str:
+        """The terms as a tsquery literal: ``<->`` within phrases, ``:*`` on prefixes.
+
+        ``phrases=False`` asks only that a phrase's words all be on the page: what a GIN
+        index answers without reading the pages, to narrow down where phrases may be.
+        """
         parts = []
         for term in self.terms:
             words = [f"'{w}'" for w in term.words]
             if term.prefix:
                 words[-1] += ":*"
-            parts.append(" <-> ".join(words))
+            parts.append((" <-> " if phrases else " & ").join(words))
         return (" | " if self.any_term else " & ").join(parts)
+
+    @property
+    def has_phrase(self) -> bool:
+        """Whether a term is several words that must stand together."""
+        return any(len(term.words) > 1 for term in self.terms)
 
 
 def _number(text: str, raw: str) -> Decimal:
