@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from untxt.cli_accounts import keys_app, users_app
 from untxt.cli_local import compare, ocr
+from untxt.cli_ask import ask
 from untxt.cli_search import search
 from untxt.cli_shared import DataDirOpt, command_settings, err, fail
 from untxt.cli_usage import usage
@@ -285,6 +286,7 @@ def db_upgrade(data_dir: DataDirOpt = None) -> None:
 
 app.command()(compare)
 app.command()(search)
+app.command()(ask)
 app.command()(usage)
 
 

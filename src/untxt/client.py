@@ -116,6 +116,13 @@ class Client:
             params["all"] = "true"
         return self._request("GET", "/v1/search", params=params).json()  # type: ignore[no-any-return]
 
+    def ask(self, question: str, *, document_ids: list[str] | None = None) -> dict[str, Any]:
+        """An answer to ``question`` from the caller's documents, with its citations."""
+        body: dict[str, Any] = {"question": question}
+        if document_ids:
+            body["document_ids"] = document_ids
+        return self._request("POST", "/v1/ask", json=body).json()  # type: ignore[no-any-return]
+
     def usage(
         self, *, since: str | None = None, until: str | None = None, all: bool = False
     ) -> dict[str, Any]:
