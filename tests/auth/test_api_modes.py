@@ -12,7 +12,8 @@ from tests.auth_helpers import bearer, make_user_key
 
 # Endpoints reachable without credentials once users exist: logging in and out, and
 # what probes, scrapers and API browsers need.
-OPEN_PATHS = {"/v1/auth/login", "/v1/auth/logout"}
+# A download link is its own credential (signed, expiring): see tests/api/test_links.py.
+OPEN_PATHS = {"/v1/auth/login", "/v1/auth/logout", "/v1/links/{token}"}
 
 
 def test_without_users_every_caller_is_the_local_admin(client: TestClient) -> None:
@@ -72,6 +73,7 @@ def test_every_v1_endpoint_needs_credentials_once_users_exist(
     assert {("get", "/v1/jobs/{job_id}"), ("post", "/v1/ocr"), ("get", "/v1/engines")} <= set(
         checked
     )
+    assert_problem(client.get("/v1/links/made-up"), 403, "link-invalid")
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/openapi.json", "/docs"])
