@@ -15,8 +15,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from untxt.cli_accounts import keys_app, users_app
-from untxt.cli_local import compare, ocr
 from untxt.cli_ask import ask
+from untxt.cli_local import compare, ocr
 from untxt.cli_search import search
 from untxt.cli_shared import DataDirOpt, command_settings, err, fail
 from untxt.cli_usage import usage

@@ -33,7 +33,7 @@ def test_the_operation_and_subject_are_read_in_english_and_vietnamese(
 
 
 def test_an_electronic_invoice_is_not_an_electricity_bill() -> None:
-    """"Hóa đơn điện tử" is an e-invoice: "điện" there is no utility."""
+    """An e-invoice ("hóa đơn điện tử") names no utility: "điện" there is not power."""
     assert read_question("Có bao nhiêu hóa đơn điện tử?", today=TODAY).utility is None
 
 
@@ -73,7 +73,7 @@ def test_periods_are_read(text: str, start: str, end: str) -> None:
 
 @pytest.mark.parametrize("text", ["what may we owe", "05/03/2025", "invoice 2025", "mar"])
 def test_words_that_only_look_like_periods_are_none(text: str) -> None:
-    """"may" the verb, a day-month order that depends on the writer, a number."""
+    """The verb "may", a day-month order that depends on the writer, a number."""
     assert find_period(text, today=TODAY) is None
 
 

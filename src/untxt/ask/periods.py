@@ -24,9 +24,7 @@ _NAMED_MONTH = re.compile(
     rf"(?:\b(in|of|for|during|since)\s+)?\b({_MONTH_WORD})\b\.?(?:,?\s+(?:of\s+)?{_YEAR}\b)?"
 )
 _VI_MONTH = re.compile(rf"\bthang\s+(\d{{1,2}})\b(?:\s*(?:/|-|nam)\s*{_YEAR}\b)?")
-_NUMERIC_MONTH = re.compile(
-    rf"\b{_YEAR}-(\d{{1,2}})\b(?!-\d)|(?<![\d/.-])(\d{{1,2}})/{_YEAR}\b"
-)
+_NUMERIC_MONTH = re.compile(rf"\b{_YEAR}-(\d{{1,2}})\b(?!-\d)|(?<![\d/.-])(\d{{1,2}})/{_YEAR}\b")
 _QUARTER = re.compile(rf"\b(?:q|quy\s+)([1-4])\b(?:\s*(?:/|-|nam)?\s*{_YEAR}\b)?")
 _YEAR_ONLY = re.compile(rf"\b(?:in|during|for|of|nam)\s+{_YEAR}\b")
 _RELATIVE = re.compile(
