@@ -94,6 +94,7 @@ def _submit_ocr(
     options: str | None,
     wait_format: FormatName | None,
 ) -> Response:
+    """The submit of ``POST /v1/ocr``, in a worker thread: it reads the upload and writes."""
     parsed = parse_options(options, state)
     if wait_format is not None and wait_format not in parsed.outputs:
         raise InvalidOptionsError(
