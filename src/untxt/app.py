@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from untxt import __version__
+from untxt import __version__, tracing
 from untxt.api.deps import AppState, install_auth_handlers
 from untxt.api.docs_page import install_docs_page
 from untxt.api.hygiene import install_hygiene
@@ -44,6 +44,7 @@ from untxt.db import Database, upgrade
 from untxt.engines import EngineRegistry
 from untxt.events.deliverer import Deliverer
 from untxt.events.fanout import EventHub
+from untxt.metrics.http import install_metrics
 from untxt.queue.notify import Notifier, PollingNotifier
 from untxt.storage import BlobStore, open_storage
 from untxt.web import install_web
@@ -69,6 +70,7 @@ def create_app(
         accounts=Accounts.from_settings(db, settings),
     )
     hub = EventHub(db, poll_interval=settings.event_poll_interval)
+    tracing.configure_tracing(settings.otel, role="api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,6 +86,7 @@ def create_app(
             await run_in_threadpool(deliverer.stop)
         await hub.aclose()
         state.db.dispose()
+        tracing.flush()
 
     app = FastAPI(
         title="untxt",
@@ -114,6 +117,7 @@ def create_app(
         app.include_router(module.router)
     install_web(app)
     install_docs_page(app)
+    install_metrics(app, state)
     # Last, so that it wraps every other middleware's answers too.
     install_hygiene(app, settings)
     install_problem_docs(app)

@@ -56,6 +56,7 @@ def serve(
 ) -> None:
     """Serve the API and run OCR workers, all on this machine."""
     from untxt.db import Database, upgrade
+    from untxt.metrics.registry import enable_multiprocess
     from untxt.server import api_process_count, run_api
     from untxt.worker import WorkerPool
 
@@ -63,6 +64,8 @@ def serve(
     db = Database(settings.database_url)
     upgrade(db)
     _check_accounts(db, settings)
+    # Before any process starts: GET /metrics then sums every API and worker process.
+    enable_multiprocess()
     pool = WorkerPool(settings, settings.workers) if settings.workers else None
     processes = api_process_count(settings)
     err.print(
@@ -88,14 +91,28 @@ def worker(
         int | None, typer.Option("--concurrency", "-c", help="Worker processes (default: CPUs).")
     ] = None,
     data_dir: DataDirOpt = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=0,
+            max=65535,
+            help="Port serving /metrics (the workers' sums) and /healthz; 0: none "
+            "(default: UNTXT_WORKER_METRICS_PORT, else 9464, skipped if taken).",
+        ),
+    ] = None,
 ) -> None:
     """Run OCR workers only, against the configured database and storage."""
     from untxt.db import Database, upgrade
+    from untxt.metrics.registry import enable_multiprocess
     from untxt.worker import WorkerPool
 
     settings = command_settings(data_dir=data_dir)
     upgrade(Database(settings.database_url))
-    pool = WorkerPool(settings, concurrency or settings.workers or 1)
+    enable_multiprocess()  # before the workers start: the metrics port sums them
+    count = concurrency or settings.workers or 1
+    pool = WorkerPool(settings, count)
+    server = _worker_metrics(settings, metrics_port, pool, count)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -103,6 +120,42 @@ def worker(
     stop.wait()
     err.print("untxt worker: stopping (finishing the pages in hand)")
     pool.stop()
+    if server is not None:
+        server.close()
+
+
+def _worker_metrics(settings: Settings, port: int | None, pool: Any, count: int) -> Any:
+    """Start the worker's metrics port: the one asked for (a port in use is an error),
+    or the default one (a port in use is a warning)."""
+    from untxt.metrics.worker_server import DEFAULT_PORT, WorkerMetricsServer
+
+    explicit = port is not None or settings.worker_metrics_port is not None
+    if port is None:
+        port = settings.worker_metrics_port
+    if port is None:
+        port = DEFAULT_PORT
+    if port == 0:
+        return None
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    try:
+        server = WorkerMetricsServer(
+            settings.worker_metrics_host, port, alive=pool.alive, expected=count, token=token
+        )
+    except OSError as exc:
+        if explicit:
+            raise fail(f"metrics port {port}: {exc.strerror or exc}") from None
+        err.print(
+            f"untxt worker: metrics port {port} unavailable ({exc.strerror or exc}); "
+            "no /metrics or /healthz (choose one with --metrics-port)",
+            highlight=False,
+        )
+        return None
+    server.start()
+    err.print(
+        f"untxt worker: metrics on http://{settings.worker_metrics_host}:{server.port}/metrics",
+        highlight=False,
+    )
+    return server
 
 
 app.command()(ocr)

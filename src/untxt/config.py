@@ -183,6 +183,27 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", description="debug, info, warning or error.")
     log_json: bool = Field(False, description="Log one JSON object per line instead of text.")
+    # Observability: Prometheus metrics and OpenTelemetry traces (see docs/metrics.md).
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that GET /metrics (and a worker's metrics port) requires; "
+        "default: none, metrics are open.",
+    )
+    worker_metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Port where `untxt worker` serves /metrics and /healthz; default: 9464, "
+        "skipped with a warning when taken; 0: none.",
+    )
+    worker_metrics_host: str = Field(
+        "0.0.0.0", description="Address the worker's metrics port listens on."
+    )
+    otel: bool = Field(
+        False,
+        description="Send OpenTelemetry traces (needs the otel extra); also on when "
+        "OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set.",
+    )
     secret_key: SecretStr | None = Field(
         None,
         description="Key that signs browser sessions; default: one generated at first use "

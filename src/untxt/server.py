@@ -68,8 +68,16 @@ def _serve(
     # it no longer makes each full collection (a pause in some request) longer.
     gc.collect()
     gc.freeze()
+    # JSON logs: uvicorn's lines (the access log) go through the JSON handler of
+    # untxt.logs, with the request id, rather than its own text handlers.
     server = _uvicorn_server()(
-        uvicorn.Config(api, host=settings.host, port=settings.port, log_level=settings.log_level)
+        uvicorn.Config(
+            api,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
+        )
     )
     hub = api.state.event_hub
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from untxt.db.models import BatchRow, DocumentRow, JobRow
 from untxt.options import JobOptions
+from untxt.tracing import public_options
 
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 #: The largest id a BIGINT column holds: a larger id or cursor is a 422 at the door,
@@ -91,7 +92,7 @@ class JobOut(BaseModel):
             status=row.status,
             priority=row.priority,
             queue_position=queue_position if row.status == "queued" else None,
-            options=row.options,
+            options=public_options(row.options),
             progress=round(row.pages_done / row.pages_total, 4) if row.pages_total else 0.0,
             pages_done=row.pages_done,
             pages_total=row.pages_total,

@@ -10,13 +10,18 @@ from fastapi import Response, status
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from untxt import tracing
 from untxt.api.deps import AppState
 from untxt.api.idempotency import BoundKey
 from untxt.api.schemas import BatchSubmitted, JobOut
 from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
+from untxt.logs import get_logger
+from untxt.metrics import hooks
 from untxt.options import JobOptions
 from untxt.queue import batches, enqueue_job
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ def enqueue(
         # A new engine version reads the file again rather than reuse an old result.
         engine_version=state.engines.get(engine).version(),
         new_document=new_document,
+        carried=tracing.carried_context(),
     )
     return JobOut.of(job, filename=document.filename)
 
@@ -131,5 +137,16 @@ def submit(
             response = accepted.response()
             key.remember(session, owner=owner, response=response)
     state.notifier.notify(accepted.pages)
+    _submitted(accepted.body)
     # Without a key the body is serialised after commit, to hold the write lock no longer.
     return response if response is not None else accepted.response()
+
+
+def _submitted(body: BaseModel) -> None:
+    """Count and log the jobs a committed submit created, each under the request's id."""
+    jobs = body.jobs if isinstance(body, BatchSubmitted) else [body]
+    hooks.jobs_submitted(len(jobs))
+    for job in jobs:
+        if isinstance(job, JobOut):
+            log.info("job submitted", job_id=job.id, status=job.status, pages=job.pages_total)
+            tracing.annotate(job_id=job.id)

@@ -35,6 +35,7 @@ from untxt.db.types import utcnow
 from untxt.events.ssrf import parse_allowed_hosts
 from untxt.events.webhooks import Answer, Sender, encode_body, new_secret
 from untxt.logs import get_logger
+from untxt.metrics import hooks
 from untxt.queue.deliveries import (
     AttemptResult,
     ClaimedDelivery,
@@ -232,7 +233,9 @@ class Deliverer:
             )
         if not held:
             log.warning("webhook delivery lease lost", delivery=delivery.id)
-        elif gone:
+            return answer
+        hooks.webhook_attempt(answer.status_code, retry=retry_at is not None)
+        if gone:
             log.warning("webhook endpoint disabled", url=delivery.url, reason=gone)
         return answer
 

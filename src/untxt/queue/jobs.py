@@ -26,6 +26,7 @@ from untxt.queue.notify import notify_in_transaction
 from untxt.queue.outbox import record_event
 from untxt.queue.submit_pg import submit_job
 from untxt.search.index import copy_index, remove_jobs
+from untxt.tracing import with_carried
 
 _INSERT_JOB = insert(table_of(JobRow))
 _INSERT_TASK = insert(table_of(TaskRow))
@@ -45,9 +46,11 @@ def enqueue_job(
     batch_index: int | None = None,
     engine_version: str | None = None,
     new_document: bool = False,
+    carried: dict[str, str] | None = None,
 ) -> JobRow:
     """Create a queued job and one task per page (or a job done already), in the caller's
-    transaction.
+    transaction. ``carried`` (the submit's request id and trace context) is stored
+    with the options, for the worker (see :mod:`untxt.tracing`).
 
     A job of a batch gets the batch's id and its place in the batch. Unless
     ``options.no_cache``, a job that repeats a completed one of the owner (same
@@ -65,7 +68,7 @@ def enqueue_job(
         "document_id": document.id,
         "status": "queued",
         "priority": options.priority,
-        "options": options.model_dump(mode="json"),
+        "options": with_carried(options.model_dump(mode="json"), carried or {}),
         "pages_total": document.pages,
         "pages_done": 0,
         "attempts": 0,

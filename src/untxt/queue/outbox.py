@@ -33,6 +33,7 @@ from untxt.db.models import (
     table_of,
 )
 from untxt.db.types import UTCDateTime
+from untxt.metrics import hooks as metrics_hooks
 from untxt.queue.statements import JOB_EVENT_COLUMNS, JOBS, RESULTS, SUBSCRIPTIONS, run
 
 __all__ = [
@@ -170,6 +171,7 @@ def event_row(
     if job.status == "completed" and (job.options or {}).get("extract"):
         fields = event_fields(session, job.id)
     payload = event_payload(job, type=type, now=now, result_formats=formats, fields=fields)
+    metrics_hooks.job_event(session, type, job, now)
     return {
         "type": type,
         "job_id": job.id,

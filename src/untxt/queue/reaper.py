@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from untxt.metrics.hooks import task_retried_on_commit
 from untxt.queue import statements as sql
 from untxt.queue.retry import RetryPolicy
 from untxt.queue.statements import ACTIVE, run
@@ -43,6 +44,8 @@ def reap_expired(session: Session, *, policy: RetryPolicy, now: datetime) -> int
         if not result.rowcount:
             continue
         reaped += 1
+        if status == "queued":
+            task_retried_on_commit(session, "lease_expired")
         if cancelling:
             settle_cancel(session, task.job_id, now=now)
         elif status == "failed":

@@ -10,11 +10,13 @@ import time
 import uuid
 from contextlib import nullcontext
 
+from untxt import tracing
 from untxt.config import Settings
 from untxt.db.session import Database
 from untxt.db.types import utcnow
 from untxt.engines import EngineRegistry
 from untxt.logs import get_logger
+from untxt.metrics import hooks
 from untxt.queue import Lease, Outcome, RetryPolicy, claim, claim_many, reap_expired
 from untxt.queue.notify import Notifier, PollingNotifier, PostgresNotifier
 from untxt.storage import BlobStore, open_storage
@@ -137,6 +139,7 @@ class Worker:
         """Loop until :meth:`stop`; database hiccups are logged and retried, never fatal."""
         keeper = LeaseKeeper(self._db, self.settings.lease_ttl)
         log.info("worker started", worker=self.id, batch=self.settings.worker_batch)
+        hooks.worker_running(True)
         try:
             while not self._stop.is_set():
                 try:
@@ -151,10 +154,12 @@ class Worker:
                     log.exception("worker loop error; retrying", worker=self.id)
                     self._stop.wait(min(self.settings.poll_interval, 1.0))
         finally:
+            hooks.worker_running(False)
             keeper.close()
             self._engines.close()
             self._db.dispose()
             log.info("worker stopped", worker=self.id, tasks=self.tasks_run)
+            tracing.flush()
 
     def _maybe_reap(self) -> None:
         now = time.monotonic()

@@ -13,8 +13,10 @@ from typing import Any
 from untxt.config import Settings
 from untxt.db.session import normalize_url
 from untxt.logs import configure_logging, get_logger
+from untxt.metrics.registry import process_gone
 from untxt.queue.notify import Notifier, PollingNotifier, SemaphoreNotifier
 from untxt.retention import PeriodicCleanup
+from untxt.tracing import configure_tracing
 
 log = get_logger(__name__)
 _CTX = multiprocessing.get_context("spawn")
@@ -44,6 +46,7 @@ def _worker_main(settings_json: str, semaphore: Any, parent_pid: int) -> None:
 
     settings = Settings.model_validate_json(settings_json)
     configure_logging(settings.log_level, json=settings.log_json)
+    configure_tracing(settings.otel, role="worker")
     if settings.worker_nice:
         os.nice(settings.worker_nice)
     # On PostgreSQL the worker LISTENs for submits from any API node instead.
@@ -96,6 +99,8 @@ class WorkerPool:
             for index, process in enumerate(self._processes):
                 if not process.is_alive() and not self._stopping.is_set():
                     log.error("worker died; restarting", worker=process.name, code=process.exitcode)
+                    if process.pid:
+                        process_gone(process.pid)
                     self._processes[index] = self._spawn(index)
             self._cleanup.poll()
 
@@ -120,4 +125,6 @@ class WorkerPool:
                 log.warning("worker did not stop in time; killing", worker=process.name)
                 process.kill()
                 process.join()
+            if process.pid:
+                process_gone(process.pid)
         log.info("worker pool stopped")

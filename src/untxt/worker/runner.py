@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
 
 from sqlalchemy import select
 
+from untxt import tracing
 from untxt.config import Settings
 from untxt.db.models import ASSEMBLE_PAGE, DocumentRow, JobRow
 from untxt.db.session import Database
@@ -19,6 +21,7 @@ from untxt.errors import JobTimeoutError, UntxtError
 from untxt.formats import FORMATS
 from untxt.formats.images import page_images
 from untxt.logs import get_logger
+from untxt.metrics import hooks
 from untxt.options import JobOptions
 from untxt.pipeline import recognize_page
 from untxt.queue import (
@@ -37,6 +40,7 @@ from untxt.queue.jobs import page_result_keys
 from untxt.search.text import document_text
 from untxt.storage import BlobStore
 from untxt.storage.keys import page_blob_key, result_blob_key
+from untxt.tracing import split_carried
 from untxt.worker.fields import TemplateCache, extract_job_fields
 from untxt.worker.keeper import LeaseKeeper
 
@@ -56,6 +60,8 @@ class _Work:
     filename: str
     #: When the job's first page was claimed; its time limit runs from then.
     started_at: datetime | None
+    #: The submit's request id and trace context (see :mod:`untxt.tracing`).
+    carried: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -107,14 +113,28 @@ class TaskRunner:
         stored, and its completion appended there instead of recorded: ``None`` then.
         """
         work: _Work | None = None
-        try:
-            work = self._load(lease.job_id)
-            self._check_time_limit(work)
-            if lease.page == ASSEMBLE_PAGE:
-                return self._assemble(lease, work)
-            return self._page(lease, work, keeper, deferred)
-        except Exception as exc:
-            return self._fail(lease, work, exc)
+        with ExitStack() as scope:
+            # Every line logged for the job names it, and its submit's request id.
+            scope.enter_context(tracing.job_scope({}, job_id=lease.job_id))
+            try:
+                work = self._load(lease.job_id)
+                scope.enter_context(tracing.job_scope(work.carried, job_id=lease.job_id))
+                name = "untxt.assemble" if lease.page == ASSEMBLE_PAGE else "untxt.page"
+                scope.enter_context(
+                    tracing.task_span(
+                        work.carried,
+                        name,
+                        job_id=lease.job_id,
+                        page=lease.page,
+                        attempt=lease.attempts,
+                    )
+                )
+                self._check_time_limit(work)
+                if lease.page == ASSEMBLE_PAGE:
+                    return self._assemble(lease, work)
+                return self._page(lease, work, keeper, deferred)
+            except Exception as exc:
+                return self._fail(lease, work, exc)
 
     def complete_deferred(self, deferred: list[Deferred]) -> dict[int, Outcome]:
         """Complete the deferred one-page jobs (of one worker) in one transaction; their
@@ -122,7 +142,8 @@ class TaskRunner:
         with self._db.write() as session:
             outcomes = complete_only_pages(session, [d.finished for d in deferred], now=utcnow())
         for item in deferred:
-            self._finished(item.work, item.document, outcomes[item.finished.lease.task_id])
+            with tracing.job_scope(item.work.carried, job_id=item.work.job_id):
+                self._finished(item.work, item.document, outcomes[item.finished.lease.task_id])
         return outcomes
 
     def _page(
@@ -132,15 +153,17 @@ class TaskRunner:
         keeper: LeaseKeeper | None,
         deferred: list[Deferred] | None,
     ) -> Outcome | None:
-        page = recognize_page(
-            self._blob(work.blob_key),
-            work.media_type,
-            lease.page,
-            work.options,
-            self._engines.get(work.options.engine),
-            max_pixels=self._settings.max_image_pixels,
-            tessdata=self._settings.tessdata_dir,
-        )
+        with tracing.span("untxt.recognize", engine=work.options.engine):
+            page = recognize_page(
+                self._blob(work.blob_key),
+                work.media_type,
+                lease.page,
+                work.options,
+                self._engines.get(work.options.engine),
+                max_pixels=self._settings.max_image_pixels,
+                tessdata=self._settings.tessdata_dir,
+            )
+        hooks.page_read(page.engine, page.seconds)
         self._check_time_limit(work)
         if work.pages_total == 1:
             # The only page is the whole document: finish the job right here, without
@@ -242,6 +265,8 @@ class TaskRunner:
             outcome = fail_task(
                 session, lease, error=reason, permanent=permanent, policy=self._policy, now=utcnow()
             )
+        if outcome is Outcome.RETRY:
+            hooks.task_retried("error")
         log.info(
             "task failed", job=lease.job_id, page=lease.page, outcome=outcome.value, error=reason
         )
@@ -257,15 +282,17 @@ class TaskRunner:
                 .where(JobRow.id == job_id)
             ).one()
         document: DocumentRow = row.DocumentRow
+        options, carried = split_carried(row.options)
         return _Work(
             job_id=job_id,
             owner=row.owner,
-            options=JobOptions.model_validate(row.options),
+            options=JobOptions.model_validate(options),
             pages_total=row.pages_total,
             blob_key=document.blob_key,
             media_type=document.media_type,
             filename=document.filename,
             started_at=row.started_at,
+            carried=carried,
         )
 
     def _check_time_limit(self, work: _Work) -> None:
