@@ -5,8 +5,7 @@ from untxt.document import BBox, Block, Document, Line, Page, Word
 from untxt.engines.base import OcrEngine
 from untxt.errors import UntxtError
 from untxt.options import JobOptions
-
-__version__ = "0.1.0"
+from untxt.version import __version__
 
 __all__ = [
     "BBox",

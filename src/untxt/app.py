@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from untxt import __version__, tracing
+from untxt import tracing
 from untxt.api.deps import AppState, install_auth_handlers
 from untxt.api.docs_page import install_docs_page
 from untxt.api.hygiene import install_hygiene
@@ -47,6 +47,7 @@ from untxt.events.fanout import EventHub
 from untxt.metrics.http import install_metrics
 from untxt.queue.notify import Notifier, PollingNotifier
 from untxt.storage import BlobStore, open_storage
+from untxt.version import __version__
 from untxt.web import install_web
 
 

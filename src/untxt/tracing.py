@@ -23,8 +23,8 @@ from typing import Any
 
 import structlog
 
-from untxt import __version__
 from untxt.logs import get_logger
+from untxt.version import __version__
 
 log = get_logger(__name__)
 

@@ -23,8 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from standardwebhooks import Webhook
 
-from untxt import __version__
 from untxt.events.ssrf import CheckedURL, UnsafeWebhookURLError, check_url
+from untxt.version import __version__
 
 SECRET_PREFIX = "whsec_"
 #: Longest wait a ``Retry-After`` may ask for; a longer one is cut to this.

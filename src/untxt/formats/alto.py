@@ -8,6 +8,7 @@ from xml.sax.saxutils import quoteattr as _quoteattr
 
 from untxt.document import BBox, Document, Line, Page
 from untxt.formats.languages import main_language
+from untxt.version import __version__
 
 NAMESPACE = "http://www.loc.gov/standards/alto/ns-v4#"
 SCHEMA_LOCATION = "http://www.loc.gov/standards/alto/v4/alto-4-2.xsd"
@@ -36,8 +37,6 @@ def _confidence(value: float) -> str:
 
 
 def _description(document: Document) -> list[str]:
-    from untxt import __version__
-
     engines = sorted({page.engine for page in document.pages})
     languages = list(dict.fromkeys(code for page in document.pages for code in page.languages))
     settings = f"engine: {', '.join(engines) or 'none'}; languages: {', '.join(languages)}"

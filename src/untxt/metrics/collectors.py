@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from untxt import __version__
 from untxt.db.session import Database
 from untxt.db.types import utcnow
 from untxt.logs import get_logger
 from untxt.queue.depth import queue_depth
+from untxt.version import __version__
 
 log = get_logger(__name__)
 

@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from untxt import __version__
 from untxt.options import JobOptions
 from untxt.queue.statements import JOBS, RESULTS, run
+from untxt.version import __version__
 
 #: Options that say how or when to run a job, not what its result is.
 _NOT_IN_FINGERPRINT = frozenset({"priority", "no_cache", "webhook_url"})

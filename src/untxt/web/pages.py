@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from untxt import __version__
+from untxt.version import __version__
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
