@@ -117,8 +117,9 @@ function showPage(jobs) {
     updateRow(entry.row, job);
     keep.set(job.id, entry);
   }
-  // Rows of uploads still on their way have no job yet: keep them first.
-  const pending = [...body.querySelectorAll("tr.pending")];
+  // Rows of uploads still on their way, or refused (until dismissed), have no job:
+  // keep them first.
+  const pending = [...body.querySelectorAll("tr.pending, tr.refused")];
   body.replaceChildren(...pending, ...[...keep.values()].map((entry) => entry.row));
   state.rows = keep;
   showEmpty();

@@ -29,6 +29,8 @@ const optionsError = document.getElementById("options-error");
 const summary = document.getElementById("options-summary");
 
 let choices = FALLBACK;
+/** Settled once the form holds the server's options (or the fallback's). */
+let ready = Promise.resolve();
 
 /** Values of a list that may hold names or `{name, ...}` objects. */
 function names(list) {
@@ -143,6 +145,9 @@ function looksReadable(file) {
  * stands for it; `hooks.submitted(handle, job)` and `hooks.refused(handle, words)` end it.
  */
 async function submitAll(files, hooks) {
+  // A file dropped before the server's options arrived waits for them: the form is
+  // empty until then.
+  await ready;
   let options;
   try {
     options = currentOptions();
@@ -214,11 +219,14 @@ export async function setUpUploads(hooks) {
   });
   form.addEventListener("submit", (event) => event.preventDefault());
   form.addEventListener("input", showSummary);
-  try {
-    choices = await loadChoices();
-  } catch (error) {
-    optionsError.textContent = `The server's options could not be read (${error.message}); the usual defaults are shown.`;
-    optionsError.hidden = false;
-  }
-  render();
+  ready = (async () => {
+    try {
+      choices = await loadChoices();
+    } catch (error) {
+      optionsError.textContent = `The server's options could not be read (${error.message}); the usual defaults are shown.`;
+      optionsError.hidden = false;
+    }
+    render();
+  })();
+  await ready;
 }
