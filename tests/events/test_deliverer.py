@@ -21,9 +21,9 @@ from untxt.db import Database, upgrade
 from untxt.db.models import WebhookAttemptRow, WebhookDeliveryRow, WebhookSubscriptionRow
 from untxt.db.types import utcnow
 from untxt.events import deliverer as deliverer_module
+from untxt.events import deliveries, subscriptions
 from untxt.events.deliverer import Deliverer
 from untxt.events.webhooks import new_secret
-from untxt.queue import deliveries, subscriptions
 
 
 def _settings(tmp_path: Path, db: Database, **overrides: Any) -> Settings:

@@ -10,9 +10,9 @@ from tests.queue.helpers import OWNER, make_job
 from untxt.db import Database
 from untxt.db.models import EventRow, WebhookAttemptRow, WebhookDeliveryRow
 from untxt.db.types import utcnow
+from untxt.events import deliveries, subscriptions
+from untxt.events.deliveries import AttemptResult
 from untxt.events.webhooks import new_secret
-from untxt.queue import deliveries, subscriptions
-from untxt.queue.deliveries import AttemptResult
 from untxt.queue.outbox import delete_expired_events, read_events
 from untxt.retention import cleanup
 from untxt.storage import LocalBlobStore

@@ -25,9 +25,9 @@ from untxt.queue.jobs import (
     get_job,
     get_job_document,
     get_result,
-    page_result_keys,
 )
 from untxt.queue.listing import JobFilter, list_job_page
+from untxt.queue.work import page_result_keys
 
 
 def _complete(db: Database, job_id: str, pages: int = 1) -> None:

@@ -27,9 +27,10 @@ from untxt.db.documents import add_document
 from untxt.db.models import EventRow, WebhookDeliveryRow, WebhookSubscriptionRow
 from untxt.db.types import utcnow
 from untxt.errors import ConflictError
+from untxt.events import subscriptions
 from untxt.events.webhooks import new_secret
 from untxt.options import JobOptions
-from untxt.queue import Outcome, fail_task, subscriptions
+from untxt.queue import Outcome, fail_task
 from untxt.queue.batches import create_batch
 from untxt.queue.cache import options_fingerprint
 from untxt.queue.jobs import cancel_job, enqueue_job

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from tests.queue.helpers import claim_one, later, make_job
 from untxt.auth.users import create_user
 from untxt.db import Database
+from untxt.db.documents import list_all_documents
 from untxt.db.models import JobRow
 from untxt.db.types import utcnow
 from untxt.queue.listing import JobFilter, list_job_page
@@ -16,7 +17,6 @@ from untxt.queue.overview import (
     OwnerUsage,
     Waiting,
     failure_reasons,
-    list_all_documents,
     oldest_waiting,
     queue_depth,
     queue_stats,

@@ -110,6 +110,17 @@ def list_documents(
     return list(session.scalars(query.order_by(DocumentRow.id.desc()).limit(limit)))
 
 
+def list_all_documents(
+    session: Session, *, limit: int = 50, before: str | None = None
+) -> list[DocumentRow]:
+    """Every owner's live documents, newest first (for admins); ``before`` as in
+    :func:`list_documents`."""
+    query = select(DocumentRow).where(DocumentRow.deleted_at.is_(None))
+    if before:
+        query = query.where(DocumentRow.id < before)
+    return list(session.scalars(query.order_by(DocumentRow.id.desc()).limit(limit)))
+
+
 def delete_document(session: Session, *, owner: str, document_id: str, now: datetime) -> None:
     """Soft-delete: hide the document; its jobs and results stay readable."""
     get_document(session, owner=owner, document_id=document_id).deleted_at = now

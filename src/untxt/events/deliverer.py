@@ -1,7 +1,7 @@
 """The delivery loop: sends due webhook deliveries from a thread, never in a request or OCR.
 
 Every API process runs one (``UNTXT_WEBHOOK_DELIVERY``). Each claims due
-deliveries with a lease (:mod:`untxt.queue.deliveries`), so a delivery goes out
+deliveries with a lease (:mod:`untxt.events.deliveries`), so a delivery goes out
 from one node at a time, and one whose node died is sent again once its lease
 ends. A commit that made deliveries due wakes the loop at once in the committing
 process, and on PostgreSQL in every process through ``LISTEN untxt_events``;
@@ -32,17 +32,17 @@ from untxt.config import Settings
 from untxt.db.changes import ChangeWatch
 from untxt.db.session import Database
 from untxt.db.types import utcnow
-from untxt.events.ssrf import parse_allowed_hosts
-from untxt.events.webhooks import Answer, Sender, encode_body, new_secret
-from untxt.logs import get_logger
-from untxt.metrics import hooks
-from untxt.queue.deliveries import (
+from untxt.events.deliveries import (
     AttemptResult,
     ClaimedDelivery,
     claim_deliveries,
     finish_attempt,
     next_due_at,
 )
+from untxt.events.ssrf import parse_allowed_hosts
+from untxt.events.webhooks import Answer, Sender, encode_body, new_secret
+from untxt.logs import get_logger
+from untxt.metrics import hooks
 from untxt.queue.outbox import EVENTS_CHANNEL, on_deliveries
 
 log = get_logger(__name__)

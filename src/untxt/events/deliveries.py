@@ -1,5 +1,5 @@
 """Webhook deliveries: the SQL of the webhook side of the outbox (subscriptions are in
-:mod:`untxt.queue.subscriptions`).
+:mod:`untxt.events.subscriptions`).
 
 Deliveries are created by :func:`untxt.queue.outbox.record_event`, in the event's
 transaction. A deliverer claims due ones with a lease: it moves ``next_attempt_at``
@@ -27,15 +27,15 @@ from untxt.db.models import (
 )
 from untxt.db.types import UTCDateTime
 from untxt.errors import ConflictError, NotFoundError
-from untxt.queue.outbox import deliveries_due
-from untxt.queue.statements import run
-from untxt.queue.subscriptions import (
+from untxt.events.subscriptions import (
     ATTEMPTS,
     DELIVERIES,
     SUBSCRIPTIONS,
     get_subscription,
     owner_secret,
 )
+from untxt.queue.outbox import deliveries_due
+from untxt.queue.statements import run
 
 EVENTS = table_of(EventRow)
 

@@ -31,8 +31,8 @@ from starlette.concurrency import run_in_threadpool
 
 from untxt.db.changes import ChangeWatch
 from untxt.db.session import Database
+from untxt.events.reads import event_ids_after
 from untxt.logs import get_logger
-from untxt.queue.event_reads import event_ids_after
 from untxt.queue.outbox import EVENTS_CHANNEL, latest_event_id, on_commit
 
 log = get_logger(__name__)

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from untxt.db.session import Database
 from untxt.events.fanout import EventHub
-from untxt.queue.event_reads import job_status
+from untxt.events.reads import job_status
 from untxt.queue.outbox import read_events
 
 #: The event types after which a job has nothing more to say.

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from untxt.db.session import Database
 from untxt.events.fanout import EventHub
+from untxt.events.reads import job_status
 from untxt.events.stream import FINAL_STATUSES
-from untxt.queue.event_reads import job_status
 
 # Even with no wake-up at all, the status is read again this often: a safety net
 # for a lost wake-up, far too slow to count as polling.

@@ -207,16 +207,3 @@ def get_result(session: Session, *, owner: str, job_id: str, format: str) -> Res
             f"job {job_id} has no {format!r} result; it stored: {', '.join(stored) or 'none'}"
         )
     return result
-
-
-def page_result_keys(session: Session, job_id: str) -> list[str]:
-    """Blob keys of a job's recognised pages, in page order."""
-    rows = session.execute(
-        select(TaskRow.page, TaskRow.result_key)
-        .where(TaskRow.job_id == job_id, TaskRow.page > 0)
-        .order_by(TaskRow.page)
-    ).all()
-    missing = [row.page for row in rows if not row.result_key]
-    if missing:
-        raise RuntimeError(f"job {job_id} has unrecognised pages: {missing}")
-    return [row.result_key for row in rows]

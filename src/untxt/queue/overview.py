@@ -1,5 +1,5 @@
-"""The queue across all owners, for admins: every job, counts of what is where, what
-finished lately and what failed, and each owner's usage."""
+"""The queue across all owners, for admins: counts of what is where, what finished
+lately and what failed, and each owner's usage."""
 
 from __future__ import annotations
 
@@ -24,16 +24,6 @@ class QueueStats:
     #: Tasks held by a worker whose lease ran out (the reaper will return them).
     expired_leases: int
     documents: int
-
-
-def list_all_documents(
-    session: Session, *, limit: int = 50, before: str | None = None
-) -> list[DocumentRow]:
-    """Every owner's live documents, newest first."""
-    query = select(DocumentRow).where(DocumentRow.deleted_at.is_(None))
-    if before:
-        query = query.where(DocumentRow.id < before)
-    return list(session.scalars(query.order_by(DocumentRow.id.desc()).limit(limit)))
 
 
 def queue_stats(session: Session, *, now: datetime) -> QueueStats:

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
 
-from sqlalchemy import select
-
 from untxt import tracing
 from untxt.config import Settings
-from untxt.db.models import ASSEMBLE_PAGE, DocumentRow, JobRow
+from untxt.db.models import ASSEMBLE_PAGE
 from untxt.db.session import Database
 from untxt.db.templates import list_templates
 from untxt.db.types import utcnow
@@ -36,7 +34,7 @@ from untxt.queue import (
     complete_page,
     fail_task,
 )
-from untxt.queue.jobs import page_result_keys
+from untxt.queue.work import job_work, page_result_keys
 from untxt.search.text import document_text
 from untxt.storage import BlobStore
 from untxt.storage.keys import page_blob_key, result_blob_key
@@ -274,24 +272,17 @@ class TaskRunner:
 
     def _load(self, job_id: str) -> _Work:
         with self._db.read() as session:
-            row = session.execute(
-                select(
-                    JobRow.owner, JobRow.options, JobRow.pages_total, JobRow.started_at, DocumentRow
-                )
-                .join(DocumentRow, DocumentRow.id == JobRow.document_id)
-                .where(JobRow.id == job_id)
-            ).one()
-        document: DocumentRow = row.DocumentRow
-        options, carried = split_carried(row.options)
+            job = job_work(session, job_id)
+        options, carried = split_carried(job.options)
         return _Work(
             job_id=job_id,
-            owner=row.owner,
+            owner=job.owner,
             options=JobOptions.model_validate(options),
-            pages_total=row.pages_total,
-            blob_key=document.blob_key,
-            media_type=document.media_type,
-            filename=document.filename,
-            started_at=row.started_at,
+            pages_total=job.pages_total,
+            blob_key=job.blob_key,
+            media_type=job.media_type,
+            filename=job.filename,
+            started_at=job.started_at,
             carried=carried,
         )
 

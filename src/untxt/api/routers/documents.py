@@ -12,7 +12,6 @@ from untxt.api.uploads import receive_upload, record_upload
 from untxt.auth import PermissionDeniedError, audit
 from untxt.db import documents
 from untxt.db.types import utcnow
-from untxt.queue.overview import list_all_documents
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -45,7 +44,7 @@ def list_documents(
         raise PermissionDeniedError("listing every owner's documents needs an admin account")
     with state.db.read() as session:
         if all:
-            rows = list_all_documents(session, limit=limit, before=cursor)
+            rows = documents.list_all_documents(session, limit=limit, before=cursor)
         else:
             rows = documents.list_documents(
                 session, owner=principal.owner, limit=limit, before=cursor

@@ -17,11 +17,12 @@ from untxt.api.deps import PrincipalDep, StateDep
 from untxt.api.schemas import MAX_ROW_ID
 from untxt.db.models import WebhookAttemptRow, WebhookSubscriptionRow
 from untxt.db.types import utcnow
+from untxt.events import deliveries, subscriptions
+from untxt.events.deliveries import DeliveryView
 from untxt.events.ssrf import MAX_URL_LENGTH, check_url, parse_allowed_hosts
 from untxt.events.webhooks import new_secret
 from untxt.options import EventType
-from untxt.queue import deliveries, jobs, subscriptions
-from untxt.queue.deliveries import DeliveryView
+from untxt.queue import jobs
 
 router = APIRouter(tags=["webhooks"])
 

@@ -38,8 +38,8 @@ from untxt.api.schemas import MAX_ROW_ID
 from untxt.auth import PermissionDeniedError
 from untxt.errors import UntxtError
 from untxt.events.fanout import EventHub, Subscription
+from untxt.events.reads import job_status
 from untxt.events.stream import FINAL_STATUSES, FINAL_TYPES, Cursor, Event
-from untxt.queue.event_reads import job_status
 
 router = APIRouter(tags=["events"])
 
