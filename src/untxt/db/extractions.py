@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from untxt.db.models import ExtractionRow, FieldCorrectionRow, JobRow, table_of
-from untxt.db.types import UTCDateTime
+from untxt.db.types import utc_param
 from untxt.errors import ConflictError, NotFoundError
 from untxt.extract.corrections import Applied, apply_corrections, check_corrections, summarize
 from untxt.extract.model import Extraction
@@ -23,7 +23,7 @@ JOBS = table_of(JobRow)
 #: The types listed as invoices (bills and receipts too: whatever has a vendor and a total).
 LISTED_TYPES = ("receipt", "invoice", "utility_bill")
 
-_now = bindparam("now", type_=UTCDateTime())
+_now = utc_param("now")
 _COLUMNS = (
     "job_id",
     "owner",

@@ -1,11 +1,11 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL, and the bind parameter of a time."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import BigInteger, BindParameter, DateTime, Integer, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -37,6 +37,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+def utc_param(name: str) -> BindParameter[datetime]:
+    """The bind parameter ``:name`` of a prebuilt statement, holding a UTC datetime: the
+    one way statements take a time, so that it is stored as :class:`UTCDateTime` stores it."""
+    return bindparam(name, type_=UTCDateTime())
 
 
 def utcnow() -> datetime:

@@ -25,7 +25,7 @@ from untxt.db.models import (
     WebhookDeliveryRow,
     table_of,
 )
-from untxt.db.types import UTCDateTime
+from untxt.db.types import utc_param
 from untxt.errors import ConflictError, NotFoundError
 from untxt.events.subscriptions import (
     ATTEMPTS,
@@ -38,10 +38,6 @@ from untxt.queue.outbox import deliveries_due
 from untxt.queue.statements import run
 
 EVENTS = table_of(EventRow)
-
-
-def _time(name: str) -> Any:
-    return bindparam(name, type_=UTCDateTime())
 
 
 # -- claiming and finishing deliveries -----------------------------------------------
@@ -75,7 +71,7 @@ def message_id(event_id: int, delivery_id: int) -> str:
 # SKIP LOCKED a rerun can pick other rows, claiming more than the limit.
 _DUE = (
     select(DELIVERIES.c.id)
-    .where(DELIVERIES.c.status == "pending", DELIVERIES.c.next_attempt_at <= _time("now"))
+    .where(DELIVERIES.c.status == "pending", DELIVERIES.c.next_attempt_at <= utc_param("now"))
     .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
@@ -90,13 +86,13 @@ CLAIM_DELIVERIES = (
     .where(
         DELIVERIES.c.id.in_(select(_DUE.c.id)),
         DELIVERIES.c.status == "pending",
-        DELIVERIES.c.next_attempt_at <= _time("now"),
+        DELIVERIES.c.next_attempt_at <= utc_param("now"),
     )
     .values(
         lease_owner=bindparam("set_lease_owner"),
         attempts=DELIVERIES.c.attempts + 1,
-        next_attempt_at=_time("lease_end"),
-        updated_at=_time("now"),
+        next_attempt_at=utc_param("lease_end"),
+        updated_at=utc_param("now"),
     )
     .returning(
         DELIVERIES.c.id,
@@ -127,12 +123,12 @@ FINISH_DELIVERY = (
     .where(_FENCE)
     .values(
         status=bindparam("set_status"),
-        next_attempt_at=_time("set_next_attempt_at"),
+        next_attempt_at=utc_param("set_next_attempt_at"),
         lease_owner=None,
         last_status_code=bindparam("set_status_code"),
         last_error=bindparam("set_error"),
-        finished_at=_time("set_finished_at"),
-        updated_at=_time("now"),
+        finished_at=utc_param("set_finished_at"),
+        updated_at=utc_param("now"),
     )
 )
 

@@ -32,7 +32,7 @@ from untxt.db.models import (
     WebhookDeliveryRow,
     table_of,
 )
-from untxt.db.types import UTCDateTime
+from untxt.db.types import utc_param
 from untxt.metrics import hooks as metrics_hooks
 from untxt.queue.statements import JOB_EVENT_COLUMNS, JOBS, RESULTS, SUBSCRIPTIONS, run
 
@@ -79,7 +79,7 @@ _INSERT_EVENT_AND_NOTIFY = select(
     _INSERTED.c.id, func.pg_notify(literal(EVENTS_CHANNEL), cast(_INSERTED.c.id, String))
 )
 
-_now = bindparam("now", type_=UTCDateTime())
+_now = utc_param("now")
 
 #: Durable fan-out: one pending delivery per enabled subscription of the owner
 #: that takes the event's type.

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import JSON, String, bindparam, cast, column, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from untxt.db.types import UTCDateTime
+from untxt.db.types import utc_param
 from untxt.queue.outbox import (
     EVENT_TYPES,
     EVENTS,
@@ -52,7 +52,7 @@ _INSERTED = (
             _ROWS.c.job_id,
             _ROWS.c.document_id,
             _ROWS.c.owner,
-            bindparam("now", type_=UTCDateTime()),
+            utc_param("now"),
             _ROWS.c.data,
         ),
     )

@@ -5,7 +5,8 @@ Building a SQLAlchemy statement costs more than running it (about 1 ms against
 with bind parameters, executed with :func:`run`. The parameters are named for
 what they carry: ``:now``, ``:owner``, ``:expires``, ``:task``, ``:job``; a
 parameter that sets or matches a column of the same name is prefixed ``set_`` or
-``lease_`` (SQLAlchemy reserves bare column names in UPDATE and INSERT).
+``lease_`` (SQLAlchemy reserves bare column names in UPDATE and INSERT). A time is
+bound through :func:`untxt.db.types.utc_param`, as every prebuilt statement's is.
 
 Locks are taken tasks first, then the job, in every transaction; a statement
 that touches several tasks of one job skips rows others hold (see transitions).
@@ -44,7 +45,7 @@ from untxt.db.models import (
     WebhookSubscriptionRow,
     table_of,
 )
-from untxt.db.types import UTCDateTime
+from untxt.db.types import utc_param
 
 TASKS = table_of(TaskRow)
 JOBS = table_of(JobRow)
@@ -70,10 +71,6 @@ JOB_EVENT_COLUMNS = (
     .where(SUBSCRIPTIONS.c.owner == JOBS.c.owner, SUBSCRIPTIONS.c.enabled.is_(True))
     .label("subscribed"),
 )
-
-
-def _time(name: str) -> Any:
-    return bindparam(name, type_=UTCDateTime())
 
 
 @dataclass(frozen=True)
@@ -117,7 +114,7 @@ CLAIM = (
     .where(
         TASKS.c.id
         == select(TASKS.c.id)
-        .where(TASKS.c.status == "queued", TASKS.c.run_after <= _time("now"))
+        .where(TASKS.c.status == "queued", TASKS.c.run_after <= utc_param("now"))
         .order_by(TASKS.c.priority.desc(), TASKS.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -127,9 +124,9 @@ CLAIM = (
     .values(
         status="processing",
         lease_owner=bindparam("owner"),
-        lease_expires_at=_time("expires"),
+        lease_expires_at=utc_param("expires"),
         attempts=TASKS.c.attempts + 1,
-        updated_at=_time("now"),
+        updated_at=utc_param("now"),
     )
     .returning(TASKS.c.id, TASKS.c.job_id, TASKS.c.page, TASKS.c.attempts, TASKS.c.max_attempts)
 )
@@ -138,7 +135,7 @@ CLAIM = (
 #: the update: a subquery inlined into it may run again and pick more than ``:limit``.
 _PICKED = (
     select(TASKS.c.id)
-    .where(TASKS.c.status == "queued", TASKS.c.run_after <= _time("now"))
+    .where(TASKS.c.status == "queued", TASKS.c.run_after <= utc_param("now"))
     .order_by(TASKS.c.priority.desc(), TASKS.c.id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
@@ -154,9 +151,9 @@ CLAIM_MANY = (
     .values(
         status="processing",
         lease_owner=bindparam("owner"),
-        lease_expires_at=_time("expires"),
+        lease_expires_at=utc_param("expires"),
         attempts=TASKS.c.attempts + 1,
-        updated_at=_time("now"),
+        updated_at=utc_param("now"),
     )
     .returning(
         TASKS.c.id,
@@ -174,12 +171,12 @@ START_JOB = (
     .where(JOBS.c.id == bindparam("job"), JOBS.c.status.in_(ACTIVE))
     .values(
         status="processing",
-        started_at=func.coalesce(JOBS.c.started_at, _time("now")),
+        started_at=func.coalesce(JOBS.c.started_at, utc_param("now")),
         attempts=case(
             (JOBS.c.attempts < bindparam("lease_attempts"), bindparam("lease_attempts")),
             else_=JOBS.c.attempts,
         ),
-        updated_at=_time("now"),
+        updated_at=utc_param("now"),
     )
 )
 
@@ -193,9 +190,9 @@ START_QUEUED_JOBS = per_dialect(
         .where(one_of(JOBS.c.id, "jobs", pg), JOBS.c.status == "queued")
         .values(
             status="processing",
-            started_at=func.coalesce(JOBS.c.started_at, _time("now")),
+            started_at=func.coalesce(JOBS.c.started_at, utc_param("now")),
             attempts=case((JOBS.c.attempts < 1, 1), else_=JOBS.c.attempts),
-            updated_at=_time("now"),
+            updated_at=utc_param("now"),
         )
         .returning(*JOB_EVENT_COLUMNS)
     )
@@ -211,7 +208,9 @@ FENCE = and_(
 )
 
 HEARTBEAT = (
-    update(TASKS).where(FENCE).values(lease_expires_at=_time("expires"), updated_at=_time("now"))
+    update(TASKS)
+    .where(FENCE)
+    .values(lease_expires_at=utc_param("expires"), updated_at=utc_param("now"))
 )
 
 # -- finishing ------------------------------------------------------------------
@@ -225,10 +224,10 @@ FINISH_TASK = (
         status=bindparam("set_status"),
         result_key=bindparam("set_result_key"),
         error=bindparam("set_error"),
-        run_after=_time("set_run_after"),
+        run_after=utc_param("set_run_after"),
         lease_owner=None,
         lease_expires_at=None,
-        updated_at=_time("now"),
+        updated_at=utc_param("now"),
     )
 )
 
@@ -263,10 +262,10 @@ FINISH_TASKS_DONE = per_dialect(
             status="done",
             result_key=None,
             error=None,
-            run_after=_time("now"),
+            run_after=utc_param("now"),
             lease_owner=None,
             lease_expires_at=None,
-            updated_at=_time("now"),
+            updated_at=utc_param("now"),
         )
         .returning(TASKS.c.id)
     )
@@ -275,7 +274,7 @@ FINISH_TASKS_DONE = per_dialect(
 COUNT_PAGE = (
     update(JOBS)
     .where(JOBS.c.id == bindparam("job"), JOBS.c.status == "processing")
-    .values(pages_done=JOBS.c.pages_done + 1, updated_at=_time("now"))
+    .values(pages_done=JOBS.c.pages_done + 1, updated_at=utc_param("now"))
     .returning(JOBS.c.pages_done, JOBS.c.pages_total, JOBS.c.cancel_requested)
 )
 
@@ -287,13 +286,13 @@ INSERT_ASSEMBLY = (
         page=ASSEMBLE_PAGE,
         status="processing",
         priority=10,
-        run_after=_time("now"),
+        run_after=utc_param("now"),
         attempts=1,
         max_attempts=bindparam("set_max_attempts"),
         lease_owner=bindparam("owner"),
-        lease_expires_at=_time("expires"),
-        created_at=_time("now"),
-        updated_at=_time("now"),
+        lease_expires_at=utc_param("expires"),
+        created_at=utc_param("now"),
+        updated_at=utc_param("now"),
     )
     .returning(TASKS.c.id)
 )
@@ -304,8 +303,8 @@ COMPLETE_JOB = (
     .values(
         status=case((JOBS.c.cancel_requested, "cancelled"), else_="completed"),
         error=None,
-        finished_at=_time("now"),
-        updated_at=_time("now"),
+        finished_at=utc_param("now"),
+        updated_at=utc_param("now"),
     )
     .returning(JOBS.c.status)
 )
@@ -320,8 +319,8 @@ COUNT_AND_COMPLETE = per_dialect(
             pages_done=JOBS.c.pages_done + 1,
             status=case((JOBS.c.cancel_requested, JOBS.c.status), else_="completed"),
             error=case((JOBS.c.cancel_requested, JOBS.c.error), else_=None),
-            finished_at=case((JOBS.c.cancel_requested, JOBS.c.finished_at), else_=_time("now")),
-            updated_at=_time("now"),
+            finished_at=case((JOBS.c.cancel_requested, JOBS.c.finished_at), else_=utc_param("now")),
+            updated_at=utc_param("now"),
         )
         .returning(*JOB_EVENT_COLUMNS, JOBS.c.cancel_requested)
     )
@@ -351,13 +350,15 @@ CANCEL_UNFINISHED_TASKS = (
             .scalar_subquery()
         )
     )
-    .values(status="cancelled", lease_owner=None, lease_expires_at=None, updated_at=_time("now"))
+    .values(
+        status="cancelled", lease_owner=None, lease_expires_at=None, updated_at=utc_param("now")
+    )
 )
 
 CANCEL_QUEUED_TASKS = (
     update(TASKS)
     .where(TASKS.c.job_id == bindparam("job"), TASKS.c.status == "queued")
-    .values(status="cancelled", updated_at=_time("now"))
+    .values(status="cancelled", updated_at=utc_param("now"))
 )
 
 FAIL_JOB = (
@@ -366,28 +367,28 @@ FAIL_JOB = (
     .values(
         status="failed",
         error=bindparam("set_error"),
-        finished_at=_time("now"),
-        updated_at=_time("now"),
+        finished_at=utc_param("now"),
+        updated_at=utc_param("now"),
     )
 )
 
 REQUEST_CANCEL = (
     update(JOBS)
     .where(JOBS.c.id == bindparam("job"), JOBS.c.status.in_(ACTIVE))
-    .values(cancel_requested=True, updated_at=_time("now"))
+    .values(cancel_requested=True, updated_at=utc_param("now"))
 )
 
 CANCEL_JOB = (
     update(JOBS)
     .where(JOBS.c.id == bindparam("job"), JOBS.c.status.in_(ACTIVE))
-    .values(status="cancelled", finished_at=_time("now"), updated_at=_time("now"))
+    .values(status="cancelled", finished_at=utc_param("now"), updated_at=utc_param("now"))
 )
 
 # -- reaping ------------------------------------------------------------------
 
 EXPIRED_LEASES = (
     select(TASKS.c.id, TASKS.c.job_id, TASKS.c.page, TASKS.c.attempts, TASKS.c.max_attempts)
-    .where(TASKS.c.status == "processing", TASKS.c.lease_expires_at < _time("now"))
+    .where(TASKS.c.status == "processing", TASKS.c.lease_expires_at < utc_param("now"))
     .order_by(TASKS.c.id)
     .with_for_update(skip_locked=True)
 )
@@ -399,14 +400,14 @@ REAP_TASK = (
         TASKS.c.id == bindparam("task"),
         TASKS.c.status == "processing",
         TASKS.c.attempts == bindparam("lease_attempts"),
-        TASKS.c.lease_expires_at < _time("now"),
+        TASKS.c.lease_expires_at < utc_param("now"),
     )
     .values(
         status=bindparam("set_status"),
-        run_after=_time("set_run_after"),
+        run_after=utc_param("set_run_after"),
         error=bindparam("set_error"),
         lease_owner=None,
         lease_expires_at=None,
-        updated_at=_time("now"),
+        updated_at=utc_param("now"),
     )
 )

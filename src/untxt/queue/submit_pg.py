@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.orm import Session
 
-from untxt.db.types import UTCDateTime
+from untxt.db.types import utc_param
 from untxt.queue.notify import CHANNEL
 from untxt.queue.outbox import EVENTS_CHANNEL, deliveries_due, event_payload, event_recorded
 
@@ -83,7 +83,7 @@ SUBMIT = text(
     FROM event
     """
 ).bindparams(
-    bindparam("now", type_=UTCDateTime()),
+    utc_param("now"),
     bindparam("options", type_=JSON()),
     bindparam("data", type_=JSON()),
 )
