@@ -5,36 +5,54 @@
     UntxtError
     ├── InputError              the document itself cannot be used (never retried)
     │   ├── EmptyInputError         zero bytes
-    │   ├── UnsupportedInputError   not a format untxt reads (HTTP 415)
+    │   ├── UnsupportedInputError   not a format untxt reads (415)
     │   ├── CorruptInputError       a known format, but damaged or truncated
     │   ├── EncryptedInputError     a PDF that needs a password
-    │   └── InputTooLargeError      too many bytes or pages (HTTP 413)
-    │       └── ImageTooLargeError      a page image of too many pixels (HTTP 422)
-    ├── InvalidOptionsError     job options that are not valid (HTTP 422)
-    ├── InvalidTemplateError    an extraction template that does not parse (HTTP 422)
-    ├── InvalidCorrectionError  a field correction that names no field or has a bad value (HTTP 422)
-    ├── InvalidSearchError      a query with an unbalanced quote, no words, a bad filter (HTTP 422)
-    ├── BatchTooLargeError      more documents in one batch than allowed (HTTP 413)
-    ├── InvalidIdempotencyKeyError  not 1-255 printable ASCII characters (HTTP 400)
-    ├── IdempotencyKeyReusedError   a key used before for a different request (HTTP 422)
+    │   └── InputTooLargeError      too many bytes or pages (413)
+    │       └── ImageTooLargeError      a page image of too many pixels (422)
+    ├── InvalidOptionsError     job options that are not valid (422)
+    ├── InvalidTemplateError    an extraction template that does not parse (422)
+    ├── InvalidCorrectionError  a field correction that names no field or has a bad value (422)
+    ├── InvalidSearchError      a query with an unbalanced quote, no words, a bad filter (422)
+    ├── InvalidRequestError     query parameters at odds with each other or a bound (422)
+    ├── UnsupportedContentTypeError  a request body of a type the endpoint does not take (415)
+    ├── PayloadTooLargeError    a request body over the upload limit (413)  [api.limits]
+    ├── BatchTooLargeError      more documents in one batch than allowed (413)
+    ├── InvalidIdempotencyKeyError  not 1-255 printable ASCII characters (400)
+    ├── IdempotencyKeyReusedError   a key used before for a different request (422)
+    ├── UnsafeWebhookURLError   a webhook URL that is malformed or reaches a private address (422)
     ├── EngineError             an OCR engine is missing, misconfigured or broke
     │   └── EngineUnavailableError  not installed, or lacks a requested language (never retried)
-    ├── NotFoundError           no such document / job / result (HTTP 404)
-    ├── ConflictError           the request contradicts the resource's state (HTTP 409)
+    ├── NotFoundError           no such document / job / result (404)
+    │   └── BlobNotFoundError       no blob under that key  [storage.base]
+    ├── DocumentGoneError       a job's document deleted, or its bytes no longer stored (410)
+    ├── ConflictError           the request contradicts the resource's state (409)
     ├── QuotaExceededError      an owner's quota is used up
-    │   ├── QueuedJobsQuotaError    too many unfinished jobs (HTTP 429)
-    │   └── StorageQuotaError       too many stored bytes (HTTP 413)
+    │   ├── QueuedJobsQuotaError    too many unfinished jobs (429)
+    │   └── StorageQuotaError       too many stored bytes (413)
+    ├── AuthenticationError     no credentials, or unknown or expired ones (401)  [auth.errors]
+    ├── PermissionDeniedError   a known caller who may not do this (403)  [auth.errors]
+    │   └── CsrfError               a cookie's write without its CSRF token  [auth.errors]
+    ├── InvalidAccountError     an unusable e-mail address, password or role (422)  [auth.errors]
+    ├── LinkError               a download link changed or not signed here (403)  [storage.links]
+    │   └── LinkExpiredError        a download link whose time is up  [storage.links]
     ├── JobTimeoutError         a job ran past UNTXT_JOB_TIMEOUT (never retried)
     ├── ExtractionError         a field extractor broke on a document (never retried)
-    ├── NotReadyError           a dependency (database, storage) is down (HTTP 503)
-    └── LLMUnavailableError     no language model is configured, or its server failed (HTTP 503)
+    ├── NotReadyError           a dependency (database, storage) is down (503)
+    ├── LLMUnavailableError     no language model is configured, or its server failed (503)
+    ├── ApiError                the server answered the Python client with a problem  [client]
+    └── ServerUnreachableError  the Python client could not reach the server  [client]
 
+A number is the HTTP status of the problem. A class marked ``[module]`` is defined in
+``untxt.<module>``, beside what raises it; the rest are defined here. ``untxt`` exports
+those defined here and the client's, the errors a caller of its Python API meets.
 ``permanent`` tells the worker whether a retry could ever succeed; ``extra`` holds
 members the API adds to the problem body (which item of a batch failed, say).
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 
@@ -148,6 +166,25 @@ class InvalidSearchError(UntxtError):
     permanent = True
 
 
+class InvalidRequestError(UntxtError):
+    """Query parameters that contradict each other or pass a bound (a period that ends
+    before it starts, say): a malformed request, as FastAPI's own validation finds them."""
+
+    status = 422
+    problem = "validation-error"
+    title = HTTPStatus(422).phrase
+    permanent = True
+
+
+class UnsupportedContentTypeError(UntxtError):
+    """A request body of a media type the endpoint does not take."""
+
+    status = 415
+    problem = "unsupported-media-type"
+    title = HTTPStatus(415).phrase
+    permanent = True
+
+
 class BatchTooLargeError(UntxtError):
     """A batch submit lists more documents than ``UNTXT_MAX_BATCH``."""
 
@@ -175,6 +212,15 @@ class IdempotencyKeyReusedError(UntxtError):
     permanent = True
 
 
+class UnsafeWebhookURLError(UntxtError):
+    """A webhook URL that is malformed or points at an address untxt may not call."""
+
+    status = 422
+    problem = "unsafe-webhook-url"
+    title = "Webhook URL refused"
+    permanent = True
+
+
 class EngineError(UntxtError):
     """An OCR engine failed while recognising a page."""
 
@@ -197,6 +243,14 @@ class NotFoundError(UntxtError):
     status = 404
     problem = "not-found"
     title = "Not found"
+
+
+class DocumentGoneError(UntxtError):
+    """The job's document was deleted, or its bytes are no longer stored."""
+
+    status = 410
+    problem = "document-gone"
+    title = "Document gone"
 
 
 class ConflictError(UntxtError):

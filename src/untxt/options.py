@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from untxt.events.ssrf import UnsafeWebhookURLError, split_url
+from untxt.errors import UnsafeWebhookURLError
 
 Mode = Literal["document", "handwritten", "general", "figure"]
 Resolution = Literal["tiny", "small", "base", "large", "gundam"]
@@ -28,6 +29,9 @@ RESOLUTION_DPI: dict[str, int] = {
     "large": 400,
     "gundam": 600,
 }
+#: The longest webhook URL taken (``webhook_url``, ``POST /v1/webhooks``).
+MAX_URL_LENGTH = 2048
+_URL_SCHEMES = {"http": 80, "https": 443}
 
 
 class Preprocess(BaseModel):
@@ -87,7 +91,7 @@ class JobOptions(BaseModel):
     priority: int = Field(5, ge=0, le=10, description="0-10; higher runs first.")
     webhook_url: str | None = Field(
         None,
-        max_length=2048,
+        max_length=MAX_URL_LENGTH,
         description="http(s) URL that receives this job's events as signed POSTs (see "
         "docs/events.md); it must reach a public address.",
     )
@@ -126,3 +130,29 @@ class JobOptions(BaseModel):
     @property
     def dpi(self) -> int:
         return RESOLUTION_DPI[self.resolution]
+
+
+def split_url(url: str) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of an http(s) URL; raises :class:`UnsafeWebhookURLError`.
+
+    The shape of a webhook URL only: where its host resolves to is checked by
+    :func:`untxt.events.ssrf.check_url`.
+    """
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeWebhookURLError(f"the webhook URL is longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeWebhookURLError(f"not a valid URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _URL_SCHEMES:
+        raise UnsafeWebhookURLError(
+            f"webhook URLs must use http or https, not {parts.scheme or 'no scheme'!r}"
+        )
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise UnsafeWebhookURLError("the webhook URL has no host")
+    if any(c.isspace() for c in url):
+        raise UnsafeWebhookURLError("the webhook URL contains whitespace")
+    return scheme, host, port or _URL_SCHEMES[scheme]

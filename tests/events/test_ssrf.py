@@ -6,13 +6,9 @@ import ipaddress
 
 import pytest
 
-from untxt.events.ssrf import (
-    UnsafeWebhookURLError,
-    blocked_reason,
-    check_url,
-    parse_allowed_hosts,
-    split_url,
-)
+from untxt.errors import UnsafeWebhookURLError
+from untxt.events.ssrf import blocked_reason, check_url, parse_allowed_hosts
+from untxt.options import split_url
 
 NONE: frozenset[str] = frozenset()
 

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from untxt.api.problems import problem
+from untxt.errors import UntxtError
 
 # Room for the multipart envelope and the options field around the file itself.
 _ENVELOPE_BYTES = 64 * 1024
+
+
+class PayloadTooLargeError(UntxtError, HTTPException):
+    """A request body that grew past the upload limit while it streamed in.
+
+    An HTTPException too: FastAPI lets only those out of its body parsing as they are
+    (any other error there becomes a 400), and the app's handlers render it as an
+    UntxtError, the first of its bases.
+    """
+
+    status = 413
+    problem = "payload-too-large"
+    title = HTTPStatus(413).phrase
+    permanent = True
+
+    def __init__(self, detail: str) -> None:
+        HTTPException.__init__(self, self.status, detail)
+        self.extra = {}
+
+    def __str__(self) -> str:
+        return str(self.detail)
 
 
 class BodySizeLimit:
@@ -40,7 +64,7 @@ class BodySizeLimit:
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     # Raised inside the endpoint's body parsing, so the app's handlers render it.
-                    raise HTTPException(413, self._detail)
+                    raise PayloadTooLargeError(self._detail)
             return message
 
         await self.app(scope, limited_receive, send)

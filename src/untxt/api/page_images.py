@@ -22,7 +22,6 @@ from typing import Literal
 
 from PIL import Image
 
-from untxt.errors import UntxtError
 from untxt.options import RESOLUTION_DPI
 from untxt.pipeline.pages import load_page
 
@@ -33,14 +32,6 @@ _SAVE: dict[ImageFormat, tuple[str, dict[str, object]]] = {
     "jpeg": ("JPEG", {"quality": 85, "optimize": True}),
     "webp": ("WEBP", {"quality": 80, "method": 4}),
 }
-
-
-class DocumentGoneError(UntxtError):
-    """The job's document was deleted, or its bytes are no longer stored."""
-
-    status = 410
-    problem = "document-gone"
-    title = "Document gone"
 
 
 @dataclass(frozen=True)

@@ -14,23 +14,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from untxt.errors import UntxtError
-
-_SCHEMES = {"http": 80, "https": 443}
-MAX_URL_LENGTH = 2048
+from untxt.errors import UnsafeWebhookURLError
+from untxt.options import split_url
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-class UnsafeWebhookURLError(UntxtError):
-    """A webhook URL that is malformed or points at an address untxt may not call."""
-
-    status = 422
-    problem = "unsafe-webhook-url"
-    title = "Webhook URL refused"
-    permanent = True
 
 
 @dataclass(frozen=True)
@@ -77,28 +65,6 @@ def blocked_reason(address: IPAddress) -> str | None:
     if not address.is_global:
         return f"{address} (not public)"
     return None
-
-
-def split_url(url: str) -> tuple[str, str, int]:
-    """``(scheme, host, port)`` of an http(s) URL; raises :class:`UnsafeWebhookURLError`."""
-    if len(url) > MAX_URL_LENGTH:
-        raise UnsafeWebhookURLError(f"the webhook URL is longer than {MAX_URL_LENGTH} characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise UnsafeWebhookURLError(f"not a valid URL: {exc}") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        raise UnsafeWebhookURLError(
-            f"webhook URLs must use http or https, not {parts.scheme or 'no scheme'!r}"
-        )
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise UnsafeWebhookURLError("the webhook URL has no host")
-    if any(c.isspace() for c in url):
-        raise UnsafeWebhookURLError("the webhook URL contains whitespace")
-    return scheme, host, port or _SCHEMES[scheme]
 
 
 def _resolve(host: str, port: int) -> list[str]:

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from standardwebhooks import Webhook
 
-from untxt.events.ssrf import CheckedURL, UnsafeWebhookURLError, check_url
+from untxt.errors import UnsafeWebhookURLError
+from untxt.events.ssrf import CheckedURL, check_url
 from untxt.version import __version__
 
 SECRET_PREFIX = "whsec_"

@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
 
 from untxt.api import idempotency
 from untxt.api.deps import AppState, PrincipalDep, StateDep
@@ -29,7 +28,12 @@ from untxt.api.uploads import (
 )
 from untxt.auth.quotas import check_queued_jobs
 from untxt.db.documents import get_documents
-from untxt.errors import BatchTooLargeError, NotFoundError, UntxtError
+from untxt.errors import (
+    BatchTooLargeError,
+    NotFoundError,
+    UnsupportedContentTypeError,
+    UntxtError,
+)
 from untxt.queue import batches
 
 router = APIRouter(tags=["batches"])
@@ -211,10 +215,7 @@ async def submit_batch(
     if media_type == "application/json" or media_type.endswith("+json"):
         parsed = _parse_json(await request.body())
         return await run_in_threadpool(_submit_documents, state, principal.owner, key, parsed)
-    raise HTTPException(
-        status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-        "send a batch as application/json or as multipart/form-data",
-    )
+    raise UnsupportedContentTypeError("send a batch as application/json or as multipart/form-data")
 
 
 @router.get("/v1/batches/{batch_id}", response_model=BatchOut)

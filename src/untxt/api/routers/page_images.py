@@ -8,9 +8,9 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from untxt.api import page_images
 from untxt.api.deps import AppState, PrincipalDep, StateDep
-from untxt.api.page_images import DocumentGoneError, ImageFormat, PageImage
+from untxt.api.page_images import ImageFormat, PageImage
 from untxt.db.models import TERMINAL_STATUSES, DocumentRow, JobRow
-from untxt.errors import NotFoundError
+from untxt.errors import DocumentGoneError, NotFoundError
 from untxt.queue.jobs import get_job_document
 from untxt.storage import BlobNotFoundError
 from untxt.storage.keys import page_image_blob_key

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from untxt.api.deps import PrincipalDep, StateDep
 from untxt.auth import PermissionDeniedError
 from untxt.db.types import utcnow
+from untxt.errors import InvalidRequestError
 from untxt.queue.usage import DailyUsage, owner_emails, usage_by_day
 
 router = APIRouter(tags=["usage"])
@@ -83,9 +84,9 @@ def get_usage(
     last = until or utcnow().date()
     first = since or date.fromordinal(max(1, last.toordinal() - (DEFAULT_DAYS - 1)))
     if first > last:
-        raise HTTPException(422, f"since ({first}) is after until ({last})")
+        raise InvalidRequestError(f"since ({first}) is after until ({last})")
     if (last - first).days >= MAX_DAYS or last == date.max:
-        raise HTTPException(422, f"ask for at most {MAX_DAYS} days at once")
+        raise InvalidRequestError(f"ask for at most {MAX_DAYS} days at once")
     with state.db.read() as session:
         rows = usage_by_day(session, owner=None if all else principal.owner, first=first, last=last)
         emails = owner_emails(session, sorted({r.owner for r in rows}))

@@ -19,9 +19,9 @@ from untxt.db.models import WebhookAttemptRow, WebhookSubscriptionRow
 from untxt.db.types import utcnow
 from untxt.events import deliveries, subscriptions
 from untxt.events.deliveries import DeliveryView
-from untxt.events.ssrf import MAX_URL_LENGTH, check_url, parse_allowed_hosts
+from untxt.events.ssrf import check_url, parse_allowed_hosts
 from untxt.events.webhooks import new_secret
-from untxt.options import EventType
+from untxt.options import MAX_URL_LENGTH, EventType
 from untxt.queue import jobs
 
 router = APIRouter(tags=["webhooks"])
