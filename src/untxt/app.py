@@ -13,8 +13,10 @@ from untxt.api.deps import AppState, install_auth_handlers
 from untxt.api.docs_page import install_docs_page
 from untxt.api.hygiene import install_hygiene
 from untxt.api.limits import BodySizeLimit
+from untxt.api.metrics import install_metrics
 from untxt.api.openapi import install_problem_docs
 from untxt.api.problems import install_problem_handlers
+from untxt.api.ratelimit import RateLimiter, RateLimitMiddleware
 from untxt.api.routers import (
     admin,
     ask,
@@ -38,13 +40,11 @@ from untxt.api.routers import (
     ws,
 )
 from untxt.auth import Accounts
-from untxt.auth.ratelimit import RateLimiter, RateLimitMiddleware
 from untxt.config import Settings, load_settings
 from untxt.db import Database, upgrade
 from untxt.engines import EngineRegistry
 from untxt.events.deliverer import Deliverer
 from untxt.events.fanout import EventHub
-from untxt.metrics.http import install_metrics
 from untxt.queue.notify import Notifier, PollingNotifier
 from untxt.storage import BlobStore, open_storage
 from untxt.version import __version__

@@ -1,6 +1,6 @@
 """Rate limits and the Redis URL as settings write them, checked without loading the API.
 
-Settings check these when they load; importing :mod:`untxt.auth.ratelimit` for that
+Settings check these when they load; importing :mod:`untxt.api.ratelimit` for that
 would load the whole API (FastAPI, the accounts) into every command, ``untxt ocr``
 included.
 """

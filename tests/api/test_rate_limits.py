@@ -18,8 +18,8 @@ from starlette.websockets import WebSocketDisconnect
 from tests import samples
 from tests.api.helpers import assert_problem, submit
 from tests.auth_helpers import make_user_key
+from untxt.api.ratelimit import credential_digest, policy_of
 from untxt.app import create_app
-from untxt.auth.ratelimit import credential_digest, policy_of
 from untxt.config import Settings
 from untxt.engines import EngineRegistry
 from untxt.rate_notation import parse_rate

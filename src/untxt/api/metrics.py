@@ -1,28 +1,82 @@
-"""The API's side: ``GET /metrics``, and each request timed by its route template (and,
-with tracing on, made a span)."""
+"""The API's metrics: ``GET /metrics`` with the queue's depth read at scrape time, and each
+request timed by its route template (and, with tracing on, made a span)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
+from prometheus_client.core import GaugeMetricFamily, Metric
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from untxt import tracing
-from untxt.metrics.collectors import BuildInfo, QueueCollector
+from untxt.api.problems import problem
+from untxt.db.session import Database
+from untxt.db.types import utcnow
+from untxt.logs import get_logger
+from untxt.metrics.collectors import BuildInfo
 from untxt.metrics.definitions import metrics
 from untxt.metrics.registry import CONTENT_TYPE, exposition, scrape_registry, token_accepted
+from untxt.queue.depth import queue_depth
 
 if TYPE_CHECKING:
     from untxt.api.deps import AppState
+
+log = get_logger(__name__)
 
 METRICS_PATH = "/metrics"
 #: The route label of a request no route matched (a 404): never the path itself, which
 #: would make a series per URL anyone cares to ask for.
 UNMATCHED = "unmatched"
+
+
+class QueueCollector:
+    """The queue's depth and the age of its oldest waiting job, read from the database
+    by one query per scrape: right whichever process or node answers, and whatever
+    happened while nobody was counting (a crash, a restore, a manual fix)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # samples differ per scrape: nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with self._db.read() as session:
+                depth = queue_depth(session)
+        except Exception as exc:  # the database is away: say so, and answer the rest
+            log.warning("queue metrics unavailable", error=str(exc))
+            up = GaugeMetricFamily(
+                "untxt_queue_metrics_up", "Whether the last scrape could read the queue."
+            )
+            up.add_metric([], 0)
+            yield up
+            return
+        now = utcnow()
+        jobs = GaugeMetricFamily(
+            "untxt_queue_depth",
+            "Unfinished jobs by status (queued, processing) and priority (0-10), as the "
+            "database holds them at scrape time.",
+            labels=["status", "priority"],
+        )
+        for (status, priority), count in sorted(depth.jobs.items()):
+            jobs.add_metric([status, str(priority)], count)
+        yield jobs
+        oldest = GaugeMetricFamily(
+            "untxt_queue_oldest_age_seconds",
+            "Seconds the oldest queued job has waited since its submit; 0 when none waits.",
+        )
+        oldest.add_metric([], depth.oldest_age(now))
+        yield oldest
+        up = GaugeMetricFamily(
+            "untxt_queue_metrics_up", "Whether the last scrape could read the queue."
+        )
+        up.add_metric([], 1)
+        yield up
 
 
 def route_template(scope: Scope, routes: Sequence[BaseRoute] = ()) -> str:
@@ -123,8 +177,6 @@ def install_metrics(app: FastAPI, state: AppState) -> None:
     def scrape(request: Request) -> Response:
         """Prometheus metrics of this node's processes, and the queue's depth."""
         if not token_accepted(token, request.headers.get("authorization")):
-            from untxt.api.problems import problem
-
             response = problem(401, "metrics need the bearer token of UNTXT_METRICS_TOKEN")
             response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
