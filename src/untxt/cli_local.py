@@ -82,6 +82,7 @@ def ocr(
     from untxt.formats import FORMATS
     from untxt.options import JobOptions
     from untxt.pipeline import recognize_document
+    from untxt.pipeline.outputs import render_outputs
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     fields_format = FIELDS_FORMATS.get(format)
@@ -158,12 +159,19 @@ def ocr(
                     source=path.name,
                     on_page=report,
                 )
-                images = _page_images(data, document, options, settings) if fmt.needs_images else []
+                [(_, body)] = render_outputs(
+                    document,
+                    [fmt.name],
+                    data,
+                    media_type=_media_type(data, settings),
+                    dpi=options.dpi,
+                    max_pixels=settings.max_image_pixels,
+                )
             except UntxtError as exc:
                 failures += 1
                 err.print(f"[red]untxt: {path}:[/red] {exc}", highlight=False)
                 continue
-            rendered = extractor.render(document, options, fmt.render(document, images), format)
+            rendered = extractor.render(document, options, body, format)
             if target is not None:
                 target.write_bytes(rendered)
             elif fmt.binary:
@@ -177,19 +185,12 @@ def ocr(
         raise typer.Exit(1)
 
 
-def _page_images(data: bytes, document: Any, options: Any, settings: Settings) -> list[bytes]:
-    """The pages of ``data`` that ``document`` holds, as the images OCR read."""
-    from untxt.formats.images import page_images
+def _media_type(data: bytes, settings: Settings) -> str:
+    """What ``data``, a file read before, is (the searchable PDF draws its pages again)."""
     from untxt.pipeline.inputs import inspect_input
 
     info = inspect_input(data, max_pages=settings.max_pages, max_pixels=settings.max_image_pixels)
-    return page_images(
-        data,
-        info.media_type,
-        [page.number for page in document.pages],
-        dpi=options.dpi,
-        max_pixels=settings.max_image_pixels,
-    )
+    return info.media_type
 
 
 def _output_paths(files: list[Path], output: Path | None, extension: str) -> list[Path | None]:

@@ -11,8 +11,9 @@ from PIL import Image, ImageDraw
 from tests import samples
 from untxt.document import BBox, Page
 from untxt.engines import EngineRegistry
-from untxt.engines.tesseract import TesseractEngine, find_tessdata
+from untxt.engines.tesseract import TesseractEngine
 from untxt.errors import EngineUnavailableError
+from untxt.ocr_models import find_tessdata
 
 FONT_SIZE = 40
 MARGIN = 40

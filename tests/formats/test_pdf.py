@@ -17,10 +17,10 @@ from tests import samples
 from tests.formats.documents import make_document, make_page
 from untxt.document import BBox, Block, Document, Line, Page, Preprocessing, Word
 from untxt.engines.tesseract import TesseractEngine
-from untxt.formats.images import page_images
 from untxt.formats.pdf import encode_jpeg, page_dpi, render_pdf
 from untxt.options import JobOptions
 from untxt.pipeline import recognize_document
+from untxt.pipeline.outputs import page_images
 
 POINTS_PER_INCH = 72
 XHTML = "{http://www.w3.org/1999/xhtml}"

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests import samples
+from untxt.imaging.ink import find_lines, line_height, measure_ink
 from untxt.pipeline.direction import upside_down
-from untxt.pipeline.ink import find_lines, line_height, measure_ink
 
 LINES = [
     "Delivery note 4471 for the order of the third of March",

@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tests import samples
+from untxt.imaging.ink import LINES_DOMINATE, ascent, find_lines, measure_ink
 from untxt.pipeline import orientation as orientation_module
-from untxt.pipeline.ink import LINES_DOMINATE, ascent, find_lines, measure_ink
 from untxt.pipeline.orientation import orientation
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")

@@ -15,7 +15,7 @@ from tests import samples
 from untxt.document import BBox, Page
 from untxt.engines import EngineRegistry
 from untxt.engines.base import OcrEngine
-from untxt.engines.tesseract import find_tessdata
+from untxt.ocr_models import find_tessdata
 from untxt.options import JobOptions, Preprocess
 from untxt.pipeline import recognize_page
 from untxt.pipeline.preprocess import (

@@ -20,6 +20,7 @@ from importlib.metadata import EntryPoint, entry_points
 from untxt.config import Settings
 from untxt.engines.base import EngineInfo, OcrEngine
 from untxt.errors import EngineUnavailableError
+from untxt.ocr_models import use_tessdata
 
 __all__ = ["AUTO", "ENTRY_POINT_GROUP", "EngineInfo", "EngineRegistry", "OcrEngine"]
 
@@ -42,6 +43,9 @@ class EngineRegistry:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        # Pages are turned upright with Tesseract's OSD whichever engine reads them: it
+        # looks where this process's engines look.
+        use_tessdata(settings.tessdata_dir)
         self._engines: dict[str, OcrEngine] = {}
         self._failures: dict[str, EngineUnavailableError] = {}
         # Reading every installed distribution's entry points takes milliseconds: once

@@ -38,8 +38,8 @@ from untxt.engines.ctc import MarkDecoder
 from untxt.engines.layout import TextBox, arrange
 from untxt.engines.rapidocr_parts import read_marks, stop_spinning
 from untxt.errors import EngineError, EngineUnavailableError
-from untxt.pipeline.content import content_box
-from untxt.pipeline.direction import MODEL as CLS_MODEL
+from untxt.imaging.content import content_box
+from untxt.ocr_models import DIRECTION_MODEL
 
 #: The bundled models, in the rapidocr package's ``models`` folder.
 DET_MODEL = "PP-OCRv6_det_small.onnx"
@@ -160,7 +160,7 @@ class PpOcrEngine(OcrEngine):
                         # Named paths: rapidocr then never looks for (downloads) a model.
                         "Det.model_path": str(self._models / DET_MODEL),
                         "Rec.model_path": str(self._models / REC_MODEL),
-                        "Cls.model_path": str(self._models / CLS_MODEL),
+                        "Cls.model_path": str(self._models / DIRECTION_MODEL),
                         ort + "intra_op_num_threads": self._threads,
                         ort + "inter_op_num_threads": 1,
                         ort + "use_cuda": self._use_cuda,

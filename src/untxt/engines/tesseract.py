@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -15,34 +14,12 @@ from untxt.config import Settings
 from untxt.document import BBox, Block, Line, Page, Word
 from untxt.engines.base import OcrEngine
 from untxt.errors import EngineError, EngineUnavailableError
+from untxt.ocr_models import find_tessdata
 
-# Debian and most distributions put language data in one of these.
-_TESSDATA_CANDIDATES = (
-    "/usr/share/tesseract-ocr/5/tessdata",
-    "/usr/share/tesseract-ocr/4.00/tessdata",
-    "/usr/share/tessdata",
-    "/usr/local/share/tessdata",
-    "/opt/homebrew/share/tessdata",
-)
 # Language files that are not OCR languages.
 _NOT_LANGUAGES = frozenset({"osd", "equ"})
 # Each TessBaseAPI holds its models (tens of MB); keep a few language sets warm.
 _MAX_APIS = 4
-
-
-def find_tessdata(configured: Path | None = None) -> Path | None:
-    """Return the first folder holding ``*.traineddata`` files, or ``None``."""
-    candidates: list[str | Path] = []
-    if configured:
-        candidates.append(configured)
-    if os.environ.get("TESSDATA_PREFIX"):
-        candidates.append(os.environ["TESSDATA_PREFIX"])
-    candidates.extend(_TESSDATA_CANDIDATES)
-    for candidate in candidates:
-        path = Path(candidate)
-        if path.is_dir() and any(path.glob("*.traineddata")):
-            return path
-    return None
 
 
 class TesseractEngine(OcrEngine):

@@ -10,24 +10,17 @@ capitals, digits and rules.
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from untxt.logs import get_logger
-from untxt.pipeline.content import content_box
-from untxt.pipeline.ink import ANALYSIS_SIDE, even_background
+from untxt.imaging.content import content_box
+from untxt.imaging.ink import ANALYSIS_SIDE, even_background
+from untxt.ocr_models import direction_classifier
 
-log = get_logger(__name__)
-
-#: The model, in the rapidocr package's ``models`` folder.
-MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 # What the model reads: pieces 48 pixels high and at most 192 wide.
 _HEIGHT, _WIDTH = 48, 192
 # Pieces asked about: the longest lines' first, each line cut into pieces as wide as
@@ -51,34 +44,6 @@ _RULE_SHARE = 0.03
 # copy: the page is looked at closer, at most _FINE_SIDE pixels a side.
 _FINE_LETTER_PX = 10
 _FINE_SIDE = 2400
-
-_LOCK = threading.Lock()
-_SESSIONS: dict[str, Any] = {}
-
-
-def _session() -> Any:
-    """This process's classifier session, one thread; ``None`` when the model is missing."""
-    with _LOCK:
-        if "model" not in _SESSIONS:
-            _SESSIONS["model"] = _load()
-        return _SESSIONS["model"]
-
-
-def _load() -> Any:
-    import onnxruntime
-    import rapidocr
-
-    path = Path(rapidocr.__file__).parent / "models" / MODEL
-    if not path.is_file():
-        log.warning("no text direction model: pages are not turned half round", path=str(path))
-        return None
-    options = onnxruntime.SessionOptions()
-    options.log_severity_level = 4
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    return onnxruntime.InferenceSession(
-        str(path), sess_options=options, providers=["CPUExecutionProvider"]
-    )
 
 
 @dataclass(frozen=True)
@@ -107,12 +72,12 @@ def vote(gray: Image.Image, line_height: float | None) -> Vote:
     """How the pieces of the lines across ``gray`` vote: upright or upside down.
 
     ``line_height`` is the lines' height in page pixels (see
-    :func:`untxt.pipeline.ink.line_height`).
+    :func:`untxt.imaging.ink.line_height`).
     """
     if not line_height:
         return Vote()
     pieces = _pieces(gray, line_height)
-    session = _session() if pieces else None
+    session = direction_classifier() if pieces else None
     if session is None:
         return Vote()
     # Every piece votes: votes in two frames are compared by their margins.

@@ -8,15 +8,11 @@ neither is, lines down the page are put to Tesseract's OSD.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-from typing import Any
 
 from PIL import Image
 
-from untxt.logs import get_logger
-from untxt.pipeline.direction import MIN_VOTES, Vote, vote
-from untxt.pipeline.ink import (
+from untxt.imaging.ink import (
     LINES_DOMINATE,
     Ink,
     Lines,
@@ -26,8 +22,8 @@ from untxt.pipeline.ink import (
     line_height,
     profile,
 )
-
-log = get_logger(__name__)
+from untxt.ocr_models import detect_orientation
+from untxt.pipeline.direction import MIN_VOTES, Vote, vote
 
 # A turn OSD gives, after which the lines would plainly reach down (below
 # _DOWNRIGHT_ASCENT, see ascent), is refused.
@@ -57,30 +53,6 @@ _DOMINANT = 2.0
 _PLAIN_LINES = 1.5
 _PLAIN_MARGIN = 12
 
-_OSD_LOCK = threading.Lock()
-_OSD_APIS: dict[Path, Any] = {}
-_OSD_MISSING: set[Path] = set()
-
-
-def _osd_api(tessdata: Path | None) -> Any:
-    """This process's OSD-only TessBaseAPI for the folder; ``None`` without ``osd`` data."""
-    from untxt.engines.tesseract import find_tessdata
-
-    folder = find_tessdata(tessdata)
-    if folder is None or folder in _OSD_MISSING:
-        return None
-    api = _OSD_APIS.get(folder)
-    if api is None:
-        if not (folder / "osd.traineddata").exists():
-            _OSD_MISSING.add(folder)
-            log.warning("no osd.traineddata: pages are not turned upright", tessdata=str(folder))
-            return None
-        import tesserocr
-
-        api = tesserocr.PyTessBaseAPI(path=f"{folder}/", lang="osd", psm=tesserocr.PSM.OSD_ONLY)
-        _OSD_APIS[folder] = api
-    return api
-
 
 def _osd(gray: Image.Image, line_height: float | None, tessdata: Path | None) -> int:
     """Tesseract's turn (degrees clockwise) for ``gray``; 0 when it is unsure."""
@@ -88,17 +60,7 @@ def _osd(gray: Image.Image, line_height: float | None, tessdata: Path | None) ->
     if not 0.9 <= factor <= 1.1:
         size = (max(1, round(gray.width * factor)), max(1, round(gray.height * factor)))
         gray = gray.resize(size, Image.Resampling.BOX if factor < 1 else Image.Resampling.BICUBIC)
-    with _OSD_LOCK:
-        api = _osd_api(tessdata)
-        if api is None:
-            return 0
-        try:
-            api.SetImage(gray)
-            found = api.DetectOrientationScript()
-        except RuntimeError:
-            found = None
-        finally:
-            api.Clear()
+    found = detect_orientation(gray, tessdata)
     if not found or found["orient_conf"] < _MIN_OSD_CONFIDENCE:
         return 0
     # OSD reports how far the page was turned clockwise; undoing that turns it back.
@@ -106,7 +68,7 @@ def _osd(gray: Image.Image, line_height: float | None, tessdata: Path | None) ->
 
 
 def orientation(
-    gray: Image.Image, ink: Ink, rows: Lines, columns: Lines, tessdata: Path | None
+    gray: Image.Image, ink: Ink, rows: Lines, columns: Lines, tessdata: Path | None = None
 ) -> int:
     """Degrees clockwise that turn the page upright; 0 unless sure of a turn.
 
@@ -115,7 +77,8 @@ def orientation(
     vote then needs no other). Where neither vote is plain, lines down the page are put to
     OSD, whose answer stands only if it turns them across and, once turned, they do not
     plainly reach down; and a short text may still be turned by its shape (see
-    _turn_by_shape).
+    _turn_by_shape). ``tessdata`` overrides where OSD's data is (see
+    :func:`untxt.ocr_models.use_tessdata`).
     """
     across_height = line_height(ink, rows.angle)
     down_height = line_height(ink.turned(90), columns.angle)

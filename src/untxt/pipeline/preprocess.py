@@ -1,7 +1,7 @@
 """Corrections before recognition: turn pages upright, straighten skewed ones, enlarge small
 ones, clean the background; and the map that takes the engine's boxes back to the page.
 
-What to correct is measured on the page's ink (:mod:`untxt.pipeline.ink`: which way
+What to correct is measured on the page's ink (:mod:`untxt.imaging.ink`: which way
 the lines run, their skew and height) and, for which way up it stands, by
 :mod:`untxt.pipeline.orientation`. Each step acts only on a clear result, so that a
 clean, upright, well-resolved page goes to the engine untouched.
@@ -24,9 +24,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from untxt.document import BBox, Block, Line, Page, Preprocessing, Word
-from untxt.options import Preprocess
-from untxt.pipeline.content import content_box, content_margin
-from untxt.pipeline.ink import (
+from untxt.imaging.content import content_box, content_margin
+from untxt.imaging.ink import (
     LINES_DOMINATE,
     Ink,
     Lines,
@@ -35,6 +34,7 @@ from untxt.pipeline.ink import (
     line_height,
     measure_ink,
 )
+from untxt.options import Preprocess
 from untxt.pipeline.orientation import orientation
 
 #: An affine map of the plane: x' = a x + b y + c, y' = d x + e y + f.
@@ -281,7 +281,8 @@ def prepare(
 
     ``upscale`` says whether enlarging is allowed at all: PDF pages are rendered at the
     resolution the job asked for, and are not enlarged. ``max_pixels`` bounds the
-    enlarged image; ``tessdata`` is where to find Tesseract's ``osd`` data. ``shear``
+    enlarged image; ``tessdata`` overrides where Tesseract's ``osd`` data is (by default
+    where this process's engines look, see :mod:`untxt.ocr_models`). ``shear``
     allows levelling a slight skew by shifting columns rather than turning the page.
     """
     loaded = image.size

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from untxt.document import Document, Page
 from untxt.engines.base import OcrEngine
@@ -24,15 +23,13 @@ def recognize_page(
     engine: OcrEngine,
     *,
     max_pixels: int,
-    tessdata: Path | None = None,
 ) -> Page:
     """Read page ``number`` (1-based) of ``data``.
 
     A PDF page with a text layer is read from it (unless ``pdf_mode`` is ``force``;
     ``skip_text`` returns it without blocks). Any other page is loaded, corrected as
     ``options.preprocess`` asks, and recognised by ``engine``; its boxes are mapped
-    back to the page as loaded. ``tessdata`` is where Tesseract's ``osd`` data is, for
-    turning pages upright.
+    back to the page as loaded.
     """
     if media_type == PDF and options.pdf_mode != "force":
         page = read_text_layer(
@@ -54,7 +51,6 @@ def recognize_page(
         upscale=media_type != PDF,
         shear=engine.levels_by_shear,
         max_pixels=max_pixels,
-        tessdata=tessdata,
     )
     prepare_seconds = time.perf_counter() - started
     scale = prepared.preprocessing.scale
@@ -79,7 +75,6 @@ def recognize_document(
     max_pixels: int,
     source: str | None = None,
     on_page: Callable[[int, int], None] | None = None,
-    tessdata: Path | None = None,
 ) -> Document:
     """Recognise every page of ``data`` here and now.
 
@@ -99,7 +94,6 @@ def recognize_document(
                 options,
                 engine,
                 max_pixels=max_pixels,
-                tessdata=tessdata,
             )
         except UntxtError as exc:
             if info.pages == 1:

@@ -16,12 +16,11 @@ from untxt.db.types import utcnow
 from untxt.document import Document, Page
 from untxt.engines import EngineRegistry
 from untxt.errors import JobTimeoutError, UntxtError
-from untxt.formats import FORMATS
-from untxt.formats.images import page_images
 from untxt.logs import get_logger
 from untxt.metrics import hooks
 from untxt.options import JobOptions
 from untxt.pipeline import recognize_page
+from untxt.pipeline.outputs import render_outputs
 from untxt.queue import (
     Finished,
     Lease,
@@ -159,7 +158,6 @@ class TaskRunner:
                 work.options,
                 self._engines.get(work.options.engine),
                 max_pixels=self._settings.max_image_pixels,
-                tessdata=self._settings.tessdata_dir,
             )
         hooks.page_read(page.engine, page.seconds)
         self._check_time_limit(work)
@@ -222,19 +220,16 @@ class TaskRunner:
 
     def _store_results(self, lease: Lease, work: _Work, document: Document) -> list[StoredResult]:
         """Render and store every requested format under ``lease``'s own keys."""
-        formats = [FORMATS[name] for name in work.options.outputs]
-        images: list[bytes] = []
-        if any(fmt.needs_images for fmt in formats):
-            images = page_images(
-                self._blob(work.blob_key),
-                work.media_type,
-                [page.number for page in document.pages],
-                dpi=work.options.dpi,
-                max_pixels=self._settings.max_image_pixels,
-            )
+        outputs = render_outputs(
+            document,
+            work.options.outputs,
+            self._blob(work.blob_key),
+            media_type=work.media_type,
+            dpi=work.options.dpi,
+            max_pixels=self._settings.max_image_pixels,
+        )
         results = []
-        for fmt in formats:
-            body = fmt.render(document, images)
+        for fmt, body in outputs:
             key = result_blob_key(lease.job_id, lease.task_id, lease.attempts, fmt.extension)
             self._storage.put(key, body)
             results.append(StoredResult(fmt.name, key, fmt.media_type, len(body)))

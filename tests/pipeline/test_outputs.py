@@ -7,8 +7,8 @@ import io
 from PIL import Image
 
 from tests import samples
-from untxt.formats.images import page_images
 from untxt.pipeline.inputs import PDF
+from untxt.pipeline.outputs import page_images
 from untxt.pipeline.pdf import render_pdf_page
 
 

@@ -9,7 +9,7 @@ from PIL import Image
 from tests import samples
 from tests.pipeline.test_preprocess import PARAGRAPH, RECEIPT
 from untxt.document import BBox
-from untxt.pipeline.content import content_box
+from untxt.imaging.content import content_box
 
 
 def _receipt_on_scanner(specks: int = 300) -> tuple[Image.Image, BBox]:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from untxt.pipeline.ink import ANALYSIS_SIDE, even_background
+from untxt.imaging.ink import ANALYSIS_SIDE, even_background
 
 # Marks this many analysis pixels high or more are text (or at least not dust); smaller
 # ones are specks. An A4 page's 6-point text is still about 5 pixels high at 1200 pixels.
