@@ -15,6 +15,7 @@ from tests.queue.helpers import finish_job, finish_page, make_job, must_claim
 from untxt.db import Database, upgrade
 from untxt.db.types import utcnow
 from untxt.queue import Outcome
+from untxt.queue.depth import WORK_FOR_WORKERS
 from untxt.queue.transitions import cancel_job
 
 pytestmark = pytest.mark.postgres
@@ -38,6 +39,11 @@ def _run(url: str, query: str) -> int:
         row = connection.execute(query).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def test_the_chart_runs_the_queues_own_statement() -> None:
+    """The queue's SQL stays in untxt.queue: the chart holds a copy, kept equal to it."""
+    assert " ".join(_chart_query().split()) == " ".join(WORK_FOR_WORKERS.split())
 
 
 def test_the_query_counts_runnable_and_running_pages_only(pg_url: str) -> None:

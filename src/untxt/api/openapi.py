@@ -48,6 +48,8 @@ _PARTICULAR: dict[str, tuple[int, ...]] = {
     "POST /v1/compare": _UPLOADS,
     "POST /v1/jobs/batch": (404, *_UPLOADS),
     "POST /v1/jobs": (404,),
+    # A document_ids entry that names none of the caller's documents.
+    "POST /v1/ask": (404,),
     "POST /v1/jobs/{job_id}/cancel": (409,),
     "DELETE /v1/jobs/{job_id}": (409,),
     "GET /v1/jobs/{job_id}/result": (409,),

@@ -50,3 +50,12 @@ def queue_depth(session: Session) -> QueueDepth:
         if status == "queued" and first is not None and (oldest is None or first < oldest):
             oldest = first
     return QueueDepth(jobs, oldest)
+
+
+#: Pages worker pods have to do, now: those being read and those that may run. KEDA
+#: runs this on PostgreSQL to scale workers (``deploy/helm/untxt``, ``worker.keda``);
+#: the chart's copy is checked against this one.
+WORK_FOR_WORKERS = (
+    "SELECT count(*) FROM tasks"
+    " WHERE status = 'processing' OR (status = 'queued' AND run_after <= now())"
+)
