@@ -18,7 +18,9 @@ import atexit
 import hmac
 import os
 import shutil
+import struct
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -98,9 +100,24 @@ def scrape_registry(*extra: Collector) -> CollectorRegistry:
     return registry
 
 
+#: Reads of the processes' files before a scrape gives up.
+_READS = 3
+
+
 def exposition(registry: CollectorRegistry) -> bytes:
-    """The registry's samples in Prometheus's text format."""
-    return generate_latest(registry)
+    """The registry's samples in Prometheus's text format.
+
+    A process that is starting creates its file empty and sizes it a moment later; a
+    scrape that reads it in between fails to parse it, and reads again.
+    """
+    for attempt in range(_READS):
+        try:
+            return generate_latest(registry)
+        except (struct.error, ValueError, OSError):
+            if attempt == _READS - 1:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
 
 
 def token_accepted(expected: str | None, authorization: str | None) -> bool:

@@ -51,7 +51,13 @@ class WorkerMetricsServer:
                             {"WWW-Authenticate": 'Bearer realm="metrics"'},
                         )
                         return
-                    self._send(200, exposition(registry), CONTENT_TYPE)
+                    try:
+                        samples = exposition(registry)
+                    except Exception:  # an answer, not a dropped connection
+                        log.exception("metrics scrape failed")
+                        self._send(503, b"metrics could not be read; try again\n", "text/plain")
+                        return
+                    self._send(200, samples, CONTENT_TYPE)
                 elif path == "/healthz":
                     running = alive()
                     body = {
