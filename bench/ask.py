@@ -30,20 +30,17 @@ import json
 import re
 import subprocess
 import tempfile
-import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from common import UNTXT, report
+from common import UNTXT, new_job, report
 from untxt.ask.answer import gather
 from untxt.db import Database, upgrade
-from untxt.db.documents import add_document
 from untxt.db.types import utcnow
 from untxt.document import Document
 from untxt.options import JobOptions
 from untxt.queue import claim, complete_only_page
-from untxt.queue.jobs import enqueue_job
 from untxt.search.text import document_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,26 +60,15 @@ def store(db: Database, result: dict[str, Any], name: str) -> None:
     """Keep one receipt's result as a completed job's, with its fields and index rows."""
     fields = result.pop("fields", None)
     document = Document.model_validate(result)
-    now = utcnow()
-    with db.write() as session:
-        row, _ = add_document(
-            session,
-            owner=OWNER,
-            sha256=uuid.uuid4().hex * 2,
-            filename=name,
-            media_type="image/jpeg",
-            size=1,
-            pages=len(document.pages),
-            now=now,
-        )
-        enqueue_job(
-            session,
-            owner=OWNER,
-            document=row,
-            options=JobOptions(extract=["auto"]),
-            max_attempts=3,
-            now=now,
-        )
+    new_job(
+        db,
+        owner=OWNER,
+        pages=len(document.pages),
+        options=JobOptions(extract=["auto"]),
+        filename=name,
+        media_type="image/jpeg",
+    )
+    now = utcnow()  # after the enqueue: the job may run from its submit on
     with db.write() as session:
         lease = claim(session, owner="bench", ttl=60, now=now)
     assert lease is not None

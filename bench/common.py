@@ -28,6 +28,11 @@ from rich.console import Console
 from rich.table import Table
 
 from untxt.client import Client
+from untxt.db import Database
+from untxt.db.documents import add_document
+from untxt.db.types import utcnow
+from untxt.options import JobOptions
+from untxt.queue.jobs import enqueue_job
 
 RESULTS = Path(__file__).parent / "results"
 PG_URL = os.environ.get("UNTXT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -276,3 +281,30 @@ def run_job(
     if job["status"] != "completed":
         raise RuntimeError(f"job ended {job['status']}: {job['error']}")
     return elapsed, job
+
+
+def new_job(
+    db: Database,
+    *,
+    owner: str,
+    pages: int,
+    options: JobOptions,
+    filename: str = "bench.pdf",
+    media_type: str = "application/pdf",
+) -> str:
+    """A fresh document (a made-up digest: never one seen before) and a queued job on it."""
+    with db.write() as session:
+        document, _ = add_document(
+            session,
+            owner=owner,
+            sha256=uuid.uuid4().hex * 2,
+            filename=filename,
+            media_type=media_type,
+            size=1,
+            pages=pages,
+            now=utcnow(),
+        )
+        job = enqueue_job(
+            session, owner=owner, document=document, options=options, max_attempts=3, now=utcnow()
+        )
+        return job.id

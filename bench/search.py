@@ -23,19 +23,16 @@ import itertools
 import random
 import statistics
 import time
-import uuid
 from typing import Any
 
 from sqlalchemy import text
 
-from common import database, percentile, report
+from common import database, new_job, percentile, report
 from untxt.db import Database, upgrade
-from untxt.db.documents import add_document
 from untxt.db.types import utcnow
 from untxt.document import BBox, Block, Document, Line, Page, Word
 from untxt.options import JobOptions
 from untxt.queue import claim, complete_only_page
-from untxt.queue.jobs import enqueue_job
 from untxt.search import SearchFilters, parse_query, search
 from untxt.search.index import index_pages
 from untxt.search.text import document_text
@@ -151,24 +148,10 @@ def page(rng: random.Random, number: int, words: list[str], cum: list[float]) ->
     )
 
 
-def new_job(db: Database, pages: int, priority: int = 0) -> str:
-    with db.write() as session:
-        document, _ = add_document(
-            session,
-            owner=OWNER,
-            sha256=uuid.uuid4().hex * 2,
-            filename="bench.pdf",
-            media_type="application/pdf",
-            size=1,
-            pages=pages,
-            now=utcnow(),
-        )
-        # The loaded jobs stay queued at priority 0; a timed one (10) is the next claimed.
-        options = JobOptions(no_cache=True, priority=priority)
-        job = enqueue_job(
-            session, owner=OWNER, document=document, options=options, max_attempts=3, now=utcnow()
-        )
-        return job.id
+def new_search_job(db: Database, pages: int, priority: int = 0) -> str:
+    # The loaded jobs stay queued at priority 0; a timed one (10) is the next claimed.
+    options = JobOptions(no_cache=True, priority=priority)
+    return new_job(db, owner=OWNER, pages=pages, options=options)
 
 
 def load(
@@ -183,7 +166,7 @@ def load(
         document = Document.from_pages([page(rng, n, words, cum) for n in range(1, count + 1)])
         if len(sample) < 50:
             sample.append(document)
-        job = new_job(db, count)
+        job = new_search_job(db, count)
         began = time.perf_counter()
         texts = document_text(document)
         with db.write() as session:
@@ -236,7 +219,7 @@ def storing(db: Database, sample: list[Document], count: int) -> dict[str, float
     with_index, without, texts_made = [], [], []
     for i in range(count):
         document = Document.from_pages([sample[i % len(sample)].pages[0]])
-        job = new_job(db, 1, priority=10)
+        job = new_search_job(db, 1, priority=10)
         with db.write() as session:
             lease = claim(session, owner="bench-worker", ttl=60, now=utcnow())
         assert lease is not None and lease.job_id == job

@@ -7,11 +7,12 @@ Amounts in different currencies are given apart, never added.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from untxt.ask.intent import Intent
+from untxt.ask.intent import Intent, answer_language
 from untxt.ask.periods import Period
 from untxt.db.field_totals import CurrencyTotal, FieldRow, FieldScope
 
@@ -100,6 +101,18 @@ def _vendors(computed: Computed, language: str) -> str:
     return f" của {shown}" if language == "vi" else f" from {shown}"
 
 
+def _sums(computed: Computed, language: str, noun: Callable[[int], str]) -> tuple[list[str], int]:
+    """Each currency's sum as said (with how many documents, when there are several
+    currencies), and how many documents had no total."""
+    priced = [(t, t.amount) for t in computed.totals if t.amount is not None]
+    parts = [
+        _amount(amount, t.currency, language)
+        + (f" ({t.with_total} {noun(t.with_total)})" if len(priced) > 1 else "")
+        for t, amount in priced
+    ]
+    return parts, sum(t.documents - t.with_total for t in computed.totals)
+
+
 def _en(computed: Computed) -> str:
     one, many = _KINDS_EN.get(_kind_key(computed), _KINDS_EN[None])
     where = _period_en(computed.period) + _vendors(computed, "en")
@@ -112,16 +125,9 @@ def _en(computed: Computed) -> str:
     noun = one if count == 1 else many
     if computed.operation == "count":
         return f"You have {count} {noun}{where}."
-    priced = [t for t in computed.totals if t.amount is not None]
-    parts = [
-        _amount(t.amount, t.currency, "en")
-        + (f" ({t.with_total} {one if t.with_total == 1 else many})" if len(priced) > 1 else "")
-        for t in priced
-        if t.amount is not None
-    ]
+    parts, missing = _sums(computed, "en", lambda n: one if n == 1 else many)
     if not parts:
         return f"{count} {noun}{where} were found, but none had a total that could be read."
-    missing = sum(t.documents - t.with_total for t in computed.totals)
     tail = f" {missing} had no total that could be read." if missing else ""
     return f"The totals of {count} {noun}{where} add up to {' and '.join(parts)}.{tail}"
 
@@ -137,23 +143,16 @@ def _vi(computed: Computed) -> str:
         return f"Không tìm thấy {kind} nào{where} trong tài liệu của bạn."
     if computed.operation == "count":
         return f"Có {count} {kind}{where}."
-    priced = [t for t in computed.totals if t.amount is not None]
-    parts = [
-        _amount(t.amount, t.currency, "vi")
-        + (f" ({t.with_total} {kind})" if len(priced) > 1 else "")
-        for t in priced
-        if t.amount is not None
-    ]
+    parts, missing = _sums(computed, "vi", lambda n: kind)
     if not parts:
         return f"Tìm thấy {count} {kind}{where} nhưng không đọc được tổng tiền của cái nào."
-    missing = sum(t.documents - t.with_total for t in computed.totals)
     tail = f" {missing} tài liệu không đọc được tổng tiền." if missing else ""
     return f"Tổng tiền của {count} {kind}{where} là {' và '.join(parts)}.{tail}"
 
 
 def computed_text(computed: Computed, language: str) -> str:
     """The direct answer, in Vietnamese for ``vi`` and in English otherwise."""
-    return _vi(computed) if language.split("-")[0].lower() == "vi" else _en(computed)
+    return _vi(computed) if answer_language(language) == "vi" else _en(computed)
 
 
 NO_MODEL = {

@@ -104,6 +104,16 @@ class Intent:
     words: tuple[str, ...]
 
 
+def primary_language(tag: str) -> str:
+    """The language of a tag, without its region: ``vi`` of ``vi-VN``."""
+    return tag.split("-")[0].lower()
+
+
+def answer_language(tag: str) -> Language:
+    """The language untxt itself words an answer in: Vietnamese for ``vi``, else English."""
+    return "vi" if primary_language(tag) == "vi" else "en"
+
+
 def question_language(question: str) -> Language:
     """Vietnamese if the question is written in it (accents or, unaccented, its phrases)."""
     if _VIETNAMESE_LETTERS.search(question):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from untxt.ask.intent import primary_language
 from untxt.ask.sources import Source
 
 LANGUAGE_NAMES = {"en": "English", "vi": "Vietnamese"}
@@ -33,7 +34,7 @@ def _label(source: Source) -> str:
 
 def messages(question: str, sources: list[Source], language: str) -> list[dict[str, str]]:
     """The chat messages for ``question``: instructions, then the sources and the question."""
-    name = LANGUAGE_NAMES.get(language.split("-")[0].lower(), language)
+    name = LANGUAGE_NAMES.get(primary_language(language), language)
     blocks = [f"[{s.ref}] ({_label(s)})\n{s.text()}" for s in sources]
     body = "Sources:\n\n" + "\n\n".join(blocks) if blocks else "Sources: none were found."
     return [

@@ -8,6 +8,7 @@ with the box around its words, so that a citation can mark exactly what was read
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -74,11 +75,9 @@ def _passage(row: Any, score: float, terms: tuple[Term, ...]) -> Source:
     for piece in text.split("\n"):
         spans.append((at, at + len(piece)))
         at += len(piece) + 1
+    line_starts = [a for a, _ in spans]
     hit_lines = sorted(
-        {
-            next(i for i, (a, b) in enumerate(spans) if a <= t.start <= b)
-            for t in matched_tokens(row.folded, terms)
-        }
+        {bisect.bisect_right(line_starts, t.start) - 1 for t in matched_tokens(row.folded, terms)}
     )
     chosen: list[int] = []
     for index in hit_lines:

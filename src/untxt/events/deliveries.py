@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from untxt.db.models import (
@@ -304,18 +304,11 @@ def list_deliveries(
     """The subscription's deliveries, newest first; ``before`` is the last id of the
     previous page."""
     get_subscription(session, owner=owner, subscription_id=subscription_id)
-    query = (
-        select(WebhookDeliveryRow, EventRow.type)
-        .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
-        .where(
-            WebhookDeliveryRow.subscription_id == subscription_id,
-            WebhookDeliveryRow.owner == owner,
-        )
+    query = _with_type().where(
+        WebhookDeliveryRow.subscription_id == subscription_id,
+        WebhookDeliveryRow.owner == owner,
     )
-    if before is not None:
-        query = query.where(WebhookDeliveryRow.id < before)
-    rows = session.execute(query.order_by(WebhookDeliveryRow.id.desc()).limit(limit)).all()
-    return _with_attempts(session, [(row[0], row[1]) for row in rows])
+    return _page(session, query, limit=limit, before=before)
 
 
 def get_delivery(
@@ -323,9 +316,7 @@ def get_delivery(
 ) -> DeliveryView:
     """One delivery of the owner's subscription; raises :class:`NotFoundError`."""
     row = session.execute(
-        select(WebhookDeliveryRow, EventRow.type)
-        .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
-        .where(
+        _with_type().where(
             WebhookDeliveryRow.id == delivery_id,
             WebhookDeliveryRow.subscription_id == subscription_id,
             WebhookDeliveryRow.owner == owner,
@@ -334,6 +325,27 @@ def get_delivery(
     if row is None:
         raise NotFoundError(f"no delivery {delivery_id} of webhook {subscription_id!r}")
     return _with_attempts(session, [(row[0], row[1])])[0]
+
+
+def _with_type() -> Select[WebhookDeliveryRow, str]:
+    """Deliveries with the type of the event each carries."""
+    return select(WebhookDeliveryRow, EventRow.type).join(
+        EventRow, EventRow.id == WebhookDeliveryRow.event_id
+    )
+
+
+def _page(
+    session: Session,
+    query: Select[WebhookDeliveryRow, str],
+    *,
+    limit: int,
+    before: int | None,
+) -> list[DeliveryView]:
+    """One page of ``query``'s deliveries, newest first, below id ``before``."""
+    if before is not None:
+        query = query.where(WebhookDeliveryRow.id < before)
+    rows = session.execute(query.order_by(WebhookDeliveryRow.id.desc()).limit(limit)).all()
+    return _with_attempts(session, [(row[0], row[1]) for row in rows])
 
 
 def _with_attempts(
@@ -361,19 +373,12 @@ def list_job_deliveries(
     before: int | None = None,
 ) -> list[DeliveryView]:
     """Deliveries to the job's own ``webhook_url``, newest first."""
-    query = (
-        select(WebhookDeliveryRow, EventRow.type)
-        .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
-        .where(
-            WebhookDeliveryRow.subscription_id.is_(None),
-            WebhookDeliveryRow.owner == owner,
-            EventRow.job_id == job_id,
-        )
+    query = _with_type().where(
+        WebhookDeliveryRow.subscription_id.is_(None),
+        WebhookDeliveryRow.owner == owner,
+        EventRow.job_id == job_id,
     )
-    if before is not None:
-        query = query.where(WebhookDeliveryRow.id < before)
-    rows = session.execute(query.order_by(WebhookDeliveryRow.id.desc()).limit(limit)).all()
-    return _with_attempts(session, [(row[0], row[1]) for row in rows])
+    return _page(session, query, limit=limit, before=before)
 
 
 def retry_delivery(

@@ -25,6 +25,7 @@ from untxt.api.problems import problem_type
 from untxt.api.schemas_ask import AskAnswer
 from untxt.ask.answer import Grounds, gather
 from untxt.ask.facts import NO_MODEL, NOTHING, computed_text
+from untxt.ask.intent import answer_language
 from untxt.ask.llm import ChatStream, ModelSettings, open_chat
 from untxt.ask.prompt import cited, messages
 from untxt.auth import audit
@@ -107,7 +108,7 @@ def _audit(state: AppState, principal: Principal, answer: AskAnswer) -> None:
 
 def _without_model(grounds: Grounds, question: str, language: str) -> AskAnswer:
     """What the data answers: a computed sum, count or field, else the best passages."""
-    lang = "vi" if language.split("-")[0].lower() == "vi" else "en"
+    lang = answer_language(language)
     if grounds.computed is not None:
         refs = [s.ref for s in grounds.sources if s.kind == "fields"]
         text = computed_text(grounds.computed, lang)
