@@ -66,6 +66,21 @@ def test_the_address_runs_from_the_street_to_the_state_and_stops_at_the_phone() 
     assert fields["MerchantTaxId"].value == "000123456789"
 
 
+def test_a_branch_area_printed_under_the_town_belongs_to_the_address() -> None:
+    lines = [block[:] for block in RECEIPT]
+    lines[0][4:7] = ["TAMAN BUNGA, 43000 KAJANG, SELANGOR", "0815-TMN SRI MUDA"]
+    fields = _receipt(lines).fields
+    assert fields["MerchantAddress"].content == (
+        "NO 12, JALAN MERPATI 3, TAMAN BUNGA, 43000 KAJANG, SELANGOR 0815-TMN SRI MUDA"
+    )
+    # A line under the town that names no street or area is not the address's.
+    lines[0][5] = "OPEN DAILY"
+    fields = _receipt(lines).fields
+    assert fields["MerchantAddress"].content == (
+        "NO 12, JALAN MERPATI 3, TAMAN BUNGA, 43000 KAJANG, SELANGOR"
+    )
+
+
 def test_date_time_and_number_are_read_beside_their_labels() -> None:
     fields = _receipt().fields
     assert (fields["TransactionDate"].value, fields["TransactionDate"].content) == (

@@ -277,7 +277,10 @@ def _address_lines(
         if kind != "text":
             break
         if closing:
-            if len(line.folded.strip(" .,").split()) == 1 and not re.search(r"\d", line.folded):
+            state = len(line.folded.strip(" .,").split()) == 1 and not re.search(r"\d", line.folded)
+            # A branch's area printed under the town ("1558-TMN PUSAT KEPONG") names a
+            # street or area as the address's own lines do.
+            if state or (labels.ADDRESS_WORD.search(line.folded) and _tight(chosen[-1], line)):
                 chosen.append(line)
             break
         chosen.append(line)
