@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from untxt.engines.ctc import UNEXPECTED_WEIGHT, MarkDecoder, join_split_words, with_marks
+from untxt.engines.ctc import (
+    UNEXPECTED_WEIGHT,
+    MarkDecoder,
+    join_split_words,
+    mend_to_lexicon,
+    with_marks,
+)
 
 # A toy alphabet laid out as rapidocr lays out the recogniser's: blank first, space last.
 SYMBOLS = ["blank", "A", "B", "N", "\u00c1", "1", "2", ",", ".", ":", " "]
@@ -234,3 +240,68 @@ def test_the_decoder_joins_split_words_only_with_a_lexicon() -> None:
     assert read() == "BAN"
     decoder.expect(None)
     assert read() == "BA N"
+
+
+def _word_columns(text: str, rivals: dict[int, dict[str, float]]) -> np.ndarray:
+    """Probabilities spelling ``text`` over ``LETTERS``, one column per character with a
+    blank after it; ``rivals`` give other letters a chance at the character's column."""
+    probs = np.full((2 * len(text), len(LETTERS)), 0.001, dtype=np.float32)
+    for i, char in enumerate(text):
+        probs[2 * i, LETTER[char]] = 0.9
+        for other, p in rivals.get(i, {}).items():
+            probs[2 * i, LETTER[other]] = p
+        probs[2 * i + 1, 0] = 0.9
+    return probs
+
+
+def _mended(
+    text: str, rivals: dict[int, dict[str, float]], lexicon: frozenset[str] = LEXICON
+) -> str:
+    probs = _word_columns(text, rivals)
+    path = probs.argmax(axis=1)
+    chances = probs.max(axis=1)
+    letters = np.array([i > 0 and s.isalpha() for i, s in enumerate(LETTERS)])
+    mend_to_lexicon(path, chances, probs, LETTERS, letters, lexicon=lexicon)
+    # What the decoder reports of each column stays the chance of the symbol it holds.
+    assert np.allclose(chances, probs[np.arange(len(path)), path])
+    return _spelled(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "rivals", "mended"),
+    [
+        ("CADE", {1: {"O": 0.3}}, "CODE"),  # a near rival that makes a word
+        ("CADE", {1: {"O": 0.01}}, "CADE"),  # the model all but ruled it out
+        ("GARDAN", {4: {"E": 0.1}}, "GARDEN"),
+        ("GRACA", {4: {"E": 0.3}}, "GRACE"),
+        ("CODE", {1: {"A": 0.5}}, "CODE"),  # a word already
+        ("GOD", {0: {"C": 0.5}}, "GOD"),  # too short for the list to be telling
+        ("CADER", {1: {"O": 0.3}, 4: {"E": 0.3}}, "CODER"),  # "CADEE" is no word
+        ("CADEN", {1: {"O": 0.3}, 4: {"R": 0.3}}, "CADEN"),  # nor "CODEN" nor "CADER"
+    ],
+)
+def test_a_word_read_one_letter_off_a_word_of_the_list_is_mended(
+    text: str, rivals: dict[int, dict[str, float]], mended: str
+) -> None:
+    assert _mended(text, rivals) == mended
+
+
+def test_a_word_that_two_mends_would_make_two_words_stays_as_read() -> None:
+    lexicon = frozenset({"code", "node"})
+    assert _mended("RODE", {0: {"C": 0.3}}, lexicon) == "CODE"
+    assert _mended("RODE", {0: {"C": 0.3, "N": 0.2}}, lexicon) == "RODE"
+
+
+def test_the_decoder_mends_words_only_with_a_lexicon() -> None:
+    decoder = MarkDecoder(_RapidocrLikeDecoder())
+    batch = _columns({"B": 0.9}, {"A": 0.9}, {"N": 0.9}, {"blank": 0.9}, {"A": 0.6, "N": 0.3})[
+        np.newaxis
+    ]
+
+    def read() -> str:
+        lines, _ = decoder(batch, False, wh_ratio_list=(1.0,), max_wh_ratio=1.0)
+        return str(lines[0][0])
+
+    assert read() == "BANA"
+    decoder.expect(None, frozenset({"bann"}))
+    assert read() == "BANN"
