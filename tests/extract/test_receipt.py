@@ -141,3 +141,16 @@ def test_partial_totals_are_not_the_total() -> None:
 def test_fields_a_receipt_does_not_print_are_left_out() -> None:
     fields = extract_fields(make_document([[["CORNER SHOP"], ["TOTAL 5.00"]]]), ["receipt"]).fields
     assert set(fields) == {"MerchantName", "Total"}
+
+
+def test_a_name_runs_past_its_kind_of_business_to_its_legal_form_below() -> None:
+    lines = [block[:] for block in RECEIPT]
+    lines[0][1:3] = ["TAN BROTHERS HARDWARE", "ENTERPRISE (SETIA", "ALAM) SDN BHD"]
+    fields = _receipt(lines).fields
+    assert fields["MerchantName"].content == (
+        "TAN BROTHERS HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+    )
+    # With no legal form below, the kind of business ends the name.
+    lines[0][2:4] = ["NO 12, JALAN MERPATI 3,"]
+    fields = _receipt(lines).fields
+    assert fields["MerchantName"].content == "TAN BROTHERS HARDWARE"

@@ -187,7 +187,7 @@ def _name_lines(lines: Sequence[tuple[ViewLine, str]]) -> tuple[list[ViewLine], 
         and not labels.ADDRESS_WORD.search(line.folded.split()[0] if line.folded.split() else "")
     ]
     if suffixed:
-        index, last = suffixed[0]
+        index, last = _legal_form_below(lines, *suffixed[0])
         certainty = 0.95
     else:
         index, last = texts[0]
@@ -227,6 +227,25 @@ def _name_lines(lines: Sequence[tuple[ViewLine, str]]) -> tuple[list[ViewLine], 
         chosen.append(below)
         position += 1
     return chosen, certainty
+
+
+def _legal_form_below(
+    lines: Sequence[tuple[ViewLine, str]], index: int, line: ViewLine
+) -> tuple[int, ViewLine]:
+    """Where a name whose line ``index`` ends in a kind of business ends: at its legal
+    form on a line below that continues it (``AIK HUAT HARDWARE`` / ``ENTERPRISE`` /
+    ``SDN BHD``), else at that line."""
+    if labels.LEGAL_FORM.search(_TRAILING_REG.sub("", line.folded)):
+        return index, line
+    above = line
+    for position in range(index + 1, len(lines)):
+        below, kind = lines[position]
+        if kind != "text" or not _continues(above, below) or _is_address_start(below):
+            break
+        if labels.LEGAL_FORM.search(_TRAILING_REG.sub("", below.folded)):
+            return position, below
+        above = below
+    return index, line
 
 
 def _is_address_start(line: ViewLine) -> bool:

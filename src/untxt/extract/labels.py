@@ -157,8 +157,7 @@ TITLE = _words(
     r"quittung",
     r"kassenbon",
 )
-#: Legal forms and kinds of business that end a business name.
-COMPANY_SUFFIX = _words(
+_LEGAL_FORMS = (
     r"sdn\.?\s*bhd\.?",
     r"bhd\.?",
     r"[s5]/b",
@@ -172,9 +171,6 @@ COMPANY_SUFFIX = _words(
     r"corporation",
     r"co\.?",
     r"company",
-    r"enterprise",
-    r"enterprises",
-    r"trading",
     r"gmbh",
     r"ag",
     r"kg",
@@ -192,6 +188,11 @@ COMPANY_SUFFIX = _words(
     r"jsc",
     r"tnhh",
     r"cong\s*ty",
+)
+_BUSINESS_KINDS = (
+    r"enterprise",
+    r"enterprises",
+    r"trading",
     r"restaurant",
     r"restoran",
     r"cafe",
@@ -209,6 +210,10 @@ COMPANY_SUFFIX = _words(
     r"station",
     r"hotel",
 )
+#: Legal forms, which end a business name.
+LEGAL_FORM = _words(*_LEGAL_FORMS)
+#: Legal forms and kinds of business (``HARDWARE``, ``MART``) that end a business name.
+COMPANY_SUFFIX = _words(*_LEGAL_FORMS, *_BUSINESS_KINDS)
 REGISTRATION = _words(
     r"co\.?\s*(?:-\s*)?reg\w*",
     r"co\.?\s*no",
