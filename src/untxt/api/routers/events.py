@@ -34,10 +34,17 @@ class EventStreamResponse(StreamingResponse):
     media_type = "text/event-stream"
 
 
-def get_hub(connection: HTTPConnection) -> EventHub:
+def hub_of(connection: HTTPConnection) -> EventHub:
     """The process's event hub (HTTP requests and WebSockets alike)."""
     hub: EventHub = connection.app.state.event_hub
     return hub
+
+
+# Async, as every dependency of a submit: a sync one would cost each request a trip
+# through the thread pool (a thread wake-up and a hand-over of the GIL) for nothing.
+async def get_hub(connection: HTTPConnection) -> EventHub:
+    """The process's event hub, as a dependency."""
+    return hub_of(connection)
 
 
 HubDep = Annotated[EventHub, Depends(get_hub)]

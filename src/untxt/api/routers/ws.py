@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from untxt.api.deps import AppState, Principal, get_principal
 from untxt.api.problems import problem
-from untxt.api.routers.events import get_hub
+from untxt.api.routers.events import hub_of
 from untxt.api.schemas import MAX_ROW_ID
 from untxt.auth import PermissionDeniedError
 from untxt.errors import UntxtError
@@ -74,7 +74,7 @@ async def events_socket(websocket: WebSocket) -> None:
         await _deny(websocket, exc)
         return
     await websocket.accept()
-    await _Connection(websocket, state, get_hub(websocket), principal).serve()
+    await _Connection(websocket, state, hub_of(websocket), principal).serve()
 
 
 async def _authenticate(websocket: WebSocket, state: AppState) -> Principal:
