@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from untxt.db.checkpoint import Checkpointer
 from untxt.db.writelock import WriteLock
 
 _WRITE_OPTION = "untxt_write"
@@ -70,9 +71,11 @@ class Database:
         if self.dialect == "postgresql":
             _ping_when_idle(self.engine)
         self._write_lock: WriteLock | nullcontext[None] = nullcontext()
+        self._checkpoints: Checkpointer | None = None
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
             self._write_lock = WriteLock(Path(f"{database}.write-lock"))
+            self._checkpoints = Checkpointer(self.engine)
             raw = self.engine.raw_connection()
             try:  # persistent in the file, so once per process is plenty
                 raw.cursor().execute("PRAGMA journal_mode=WAL")
@@ -94,6 +97,8 @@ class Database:
         """A session in a write transaction, committed when the block ends without error."""
         with self._write_lock, self._write.begin() as session:
             yield session
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
 
     def conninfo(self) -> str:
         """The URL as libpq understands it (PostgreSQL only), for connections of our own."""
@@ -106,6 +111,8 @@ class Database:
 
     def dispose(self) -> None:
         """Close pooled connections (after fork, or at shutdown)."""
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
         self.engine.dispose()
 
 
@@ -144,6 +151,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # NORMAL under WAL: commits survive a process crash; an OS crash may lose the last few.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Checkpoints are taken outside the write lock instead (untxt.db.checkpoint).
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -1,0 +1,38 @@
+"""WAL checkpoints on SQLite: never inside a commit, taken by a thread every few commits."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from untxt.db import Database
+from untxt.db.checkpoint import COMMITS_PER_CHECKPOINT
+
+
+def _write(db: Database, count: int) -> None:
+    for _ in range(count):
+        with db.write() as session:
+            session.execute(text("INSERT INTO t (x) VALUES (randomblob(2000))"))
+
+
+def test_commits_stay_in_the_log_until_a_thread_checkpoints_them(tmp_path: Path) -> None:
+    path = tmp_path / "untxt.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        with db.write() as session:
+            session.execute(text("CREATE TABLE t (x BLOB)"))
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        # What is committed is in the WAL; the database file grows only by a checkpoint.
+        _write(db, COMMITS_PER_CHECKPOINT - 2)
+        before = path.stat().st_size
+        assert Path(f"{path}-wal").stat().st_size > COMMITS_PER_CHECKPOINT * 2000
+        _write(db, 1)
+        deadline = time.monotonic() + 10
+        while path.stat().st_size == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.stat().st_size > before + (COMMITS_PER_CHECKPOINT - 2) * 2000
+    finally:
+        db.dispose()
