@@ -10,6 +10,7 @@
 - :mod:`untxt.queue.work`: what a worker reads to run a task
 - :mod:`untxt.queue.finish`: complete a page, complete a job, fail a task (fenced)
 - :mod:`untxt.queue.batch`: claim many tasks, complete many one-page jobs, at once
+  (:mod:`untxt.queue.batch_pg`: each in one statement on PostgreSQL)
 - :mod:`untxt.queue.reaper`: expired leases run again or fail
 - :mod:`untxt.queue.transitions`: job-level final transitions shared by the above
 - :mod:`untxt.queue.retry`: the backoff policy

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from untxt.db.extractions import store_extraction
 from untxt.queue import statements as sql
+from untxt.queue.batch_pg import CLAIM_AND_START, FINISH_AND_COUNT
 from untxt.queue.finish import Outcome, StoredResult
 from untxt.queue.lease import Lease
 from untxt.queue.outbox_many import record_events
@@ -31,42 +32,77 @@ from untxt.search.text import PageText
 _by_id = attrgetter("id")
 
 
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def claim_many(
     session: Session, *, owner: str, ttl: float, now: datetime, limit: int
 ) -> list[Lease]:
     """Take up to ``limit`` runnable tasks; the leases come highest priority and oldest
     first, the order in which to run them."""
-    rows = run(
-        session,
-        sql.CLAIM_MANY,
-        now=now,
-        owner=owner,
-        expires=now + timedelta(seconds=ttl),
-        limit=limit,
-    ).all()
-    if not rows:
+    params = {"now": now, "owner": owner, "expires": now + timedelta(seconds=ttl)}
+    if _postgresql(session):
+        rows = run(session, CLAIM_AND_START, **params, limit=limit).all()
+        tasks = [(row.task_id, row) for row in rows]
+        # A job of several tasks comes once per task, the same row each time.
+        started: Sequence[Any] = list({row.id: row for row in rows if row.id is not None}.values())
+    else:
+        rows = run(session, sql.CLAIM_MANY, **params, limit=limit).all()
+        tasks = [(row.id, row) for row in rows]
+        jobs = sorted({row.job_id for row in rows})
+        started = run(session, sql.START_QUEUED_JOBS, jobs=jobs, now=now).all() if jobs else []
+    if not tasks:
         return []
-    rows = sorted(rows, key=lambda r: (-r.priority, r.id))
-    jobs = sorted({r.job_id for r in rows})
-    started = sorted(run(session, sql.START_QUEUED_JOBS, jobs=jobs, now=now), key=_by_id)
+    tasks.sort(key=lambda task: (-task[1].priority, task[0]))
     # A task tried before raises its job's attempts, as a claim one by one does.
     retried = [
-        {"job": r.job_id, "now": now, "lease_attempts": r.attempts} for r in rows if r.attempts > 1
+        {"job": row.job_id, "now": now, "lease_attempts": row.attempts}
+        for _, row in tasks
+        if row.attempts > 1
     ]
     if retried:
         session.connection().execute(sql.START_JOB, retried)
-    record_events(session, [("job.processing", job) for job in started], now=now)
+    record_events(
+        session, [("job.processing", job) for job in sorted(started, key=_by_id)], now=now
+    )
     return [
         Lease(
-            task_id=r.id,
-            job_id=r.job_id,
-            page=r.page,
-            attempts=r.attempts,
-            max_attempts=r.max_attempts,
+            task_id=task_id,
+            job_id=row.job_id,
+            page=row.page,
+            attempts=row.attempts,
+            max_attempts=row.max_attempts,
             owner=owner,
         )
-        for r in rows
+        for task_id, row in tasks
     ]
+
+
+def _end_leases(
+    session: Session, finished: Sequence[Finished], *, owner: str, now: datetime
+) -> tuple[set[int], list[Any]]:
+    """End the leases that still hold as done and count their jobs' pages: the ids of
+    the tasks whose lease held, and the rows of the jobs counted, as the count left them."""
+    tasks = [f.lease.task_id for f in finished]
+    attempts = [f.lease.attempts for f in finished]
+    if _postgresql(session):
+        rows = run(
+            session,
+            FINISH_AND_COUNT,
+            fence_tasks=tasks,
+            fence_attempts=attempts,
+            owner=owner,
+            now=now,
+        ).all()
+        return {row.task_id for row in rows}, [row for row in rows if row.id is not None]
+    fences = list(zip(tasks, attempts, strict=True))
+    held = {
+        row.id for row in run(session, sql.FINISH_TASKS_DONE, fences=fences, owner=owner, now=now)
+    }
+    jobs = sorted({f.lease.job_id for f in finished if f.lease.task_id in held})
+    ended = run(session, sql.COUNT_AND_COMPLETE, jobs=jobs, now=now).all() if jobs else []
+    return held, list(ended)
 
 
 @dataclass(frozen=True)
@@ -90,22 +126,11 @@ def complete_only_pages(
     owners = {f.lease.owner for f in finished}
     if len(owners) != 1:
         raise ValueError("the leases of one batch have one owner")
-    held = {
-        row.id
-        for row in run(
-            session,
-            sql.FINISH_TASKS_DONE,
-            fences=[(f.lease.task_id, f.lease.attempts) for f in finished],
-            fence_tasks=[f.lease.task_id for f in finished],
-            fence_attempts=[f.lease.attempts for f in finished],
-            owner=owners.pop(),
-            now=now,
-        )
-    }
+    held, counted_jobs = _end_leases(session, finished, owner=owners.pop(), now=now)
     by_job = {f.lease.job_id: f for f in finished if f.lease.task_id in held}
     if not by_job:
         return outcomes
-    ended = sorted(run(session, sql.COUNT_AND_COMPLETE, jobs=sorted(by_job), now=now), key=_by_id)
+    ended = sorted(counted_jobs, key=_by_id)
     for job_id in by_job.keys() - {job.id for job in ended}:
         outcomes[by_job[job_id].lease.task_id] = Outcome.CANCELLED  # failed or cancelled
     for job in ended:
@@ -134,7 +159,15 @@ def complete_only_pages(
     # Each job's page was counted while it was processing: that is its progress event.
     counted = [SimpleNamespace(**{**job._mapping, "status": "processing"}) for job in ended]
     progress = [("job.progress", job) for job in counted]
-    record_events(session, [*progress, *(("job.completed", job) for job in done)], now=now)
+    # The results are those just stored: a job's results are written only by the
+    # transaction that completes it.
+    formats = {job.id: sorted({r.format for r in by_job[job.id].results}) for job in done}
+    record_events(
+        session,
+        [*progress, *(("job.completed", job) for job in done)],
+        now=now,
+        formats=formats,
+    )
     for job in done:
         outcomes[by_job[job.id].lease.task_id] = Outcome.DONE
     for job in ended:

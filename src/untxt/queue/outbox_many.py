@@ -4,7 +4,7 @@ one, in a few statements whatever their number."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,12 +72,18 @@ _INSERT_EVENT_ROWS = select(
 
 
 def record_events(
-    session: Session, events: Sequence[tuple[str, Any]], *, now: datetime
+    session: Session,
+    events: Sequence[tuple[str, Any]],
+    *,
+    now: datetime,
+    formats: Mapping[str, list[str]] | None = None,
 ) -> list[int]:
     """Write ``events``, each a type and the job it is about, as
     :func:`~untxt.queue.outbox.record_event` writes one, in their order. A job is a row
     of :data:`~untxt.queue.statements.JOB_EVENT_COLUMNS` as this transaction sees it (as
-    the statement that changed it returned it). Returns the events' ids."""
+    the statement that changed it returned it). ``formats`` are the result formats of
+    the completed jobs, in order, where the caller knows them (it stored them); they are
+    read otherwise. Returns the events' ids."""
     if unknown := {type for type, _ in events} - set(EVENT_TYPES):
         raise ValueError(f"unknown event types {sorted(unknown)}")
     if len({(type, job.id) for type, job in events}) != len(events):
@@ -85,12 +91,14 @@ def record_events(
     if not events:
         return []
     completed = sorted({job.id for _, job in events if job.status == "completed"})
-    formats: dict[str, list[str]] = {job_id: [] for job_id in completed}
-    if completed:
-        for row in run(session, _RESULT_FORMATS_OF, jobs=completed):
-            formats[row.job_id].append(row.format)
+    known = dict(formats or {})
+    to_read = [job_id for job_id in completed if job_id not in known]
+    known.update({job_id: [] for job_id in to_read})
+    if to_read:
+        for row in run(session, _RESULT_FORMATS_OF, jobs=to_read):
+            known[row.job_id].append(row.format)
     rows = [
-        event_row(session, job, type=type, now=now, formats=formats.get(job.id))
+        event_row(session, job, type=type, now=now, formats=known.get(job.id))
         for type, job in events
     ]
     connection = session.connection()

@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Executable,
-    Integer,
     and_,
     any_,
     bindparam,
@@ -131,16 +130,14 @@ CLAIM = (
     .returning(TASKS.c.id, TASKS.c.job_id, TASKS.c.page, TASKS.c.attempts, TASKS.c.max_attempts)
 )
 
-#: The runnable tasks a claim of many takes. PostgreSQL must pick them once, before
-#: the update: a subquery inlined into it may run again and pick more than ``:limit``.
+#: The runnable tasks a claim of many takes, picked once, before the update (SQLite;
+#: PostgreSQL claims in one statement, see :mod:`untxt.queue.batch_pg`).
 _PICKED = (
     select(TASKS.c.id)
     .where(TASKS.c.status == "queued", TASKS.c.run_after <= utc_param("now"))
     .order_by(TASKS.c.priority.desc(), TASKS.c.id)
     .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
     .cte("picked")
-    .prefix_with("MATERIALIZED", dialect="postgresql")
 )
 
 #: Lease up to ``:limit`` runnable tasks at once, best first (a worker that takes
@@ -184,18 +181,16 @@ START_JOB = (
 START_QUEUED_JOB = START_JOB.where(JOBS.c.status == "queued")
 
 #: The first claims of queued jobs, at once (a first claim is the task's first try).
-START_QUEUED_JOBS = per_dialect(
-    lambda pg: (
-        update(JOBS)
-        .where(one_of(JOBS.c.id, "jobs", pg), JOBS.c.status == "queued")
-        .values(
-            status="processing",
-            started_at=func.coalesce(JOBS.c.started_at, utc_param("now")),
-            attempts=case((JOBS.c.attempts < 1, 1), else_=JOBS.c.attempts),
-            updated_at=utc_param("now"),
-        )
-        .returning(*JOB_EVENT_COLUMNS)
+START_QUEUED_JOBS = (
+    update(JOBS)
+    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "queued")
+    .values(
+        status="processing",
+        started_at=func.coalesce(JOBS.c.started_at, utc_param("now")),
+        attempts=case((JOBS.c.attempts < 1, 1), else_=JOBS.c.attempts),
+        updated_at=utc_param("now"),
     )
+    .returning(*JOB_EVENT_COLUMNS)
 )
 
 #: The condition under which a lease still holds its task: every write of a
@@ -232,43 +227,25 @@ FINISH_TASK = (
 )
 
 
-def _fenced(postgresql: bool) -> ColumnElement[bool]:
-    """The task is one of the leases ``(:fence_tasks[i], :fence_attempts[i])``."""
-    pair = tuple_(TASKS.c.id, TASKS.c.attempts)
-    if not postgresql:
-        return pair.in_(bindparam("fences", expanding=True))
-    fences = (
-        func.unnest(
-            bindparam("fence_tasks", type_=ARRAY(Integer)),
-            bindparam("fence_attempts", type_=ARRAY(Integer)),
-        )
-        .table_valued("task", "attempts")
-        .render_derived()
+#: End many leases of one owner as done at once; each ``(task, attempts)`` pair of
+#: ``:fences`` fences its own, and those returned are the leases that still held.
+FINISH_TASKS_DONE = (
+    update(TASKS)
+    .where(
+        tuple_(TASKS.c.id, TASKS.c.attempts).in_(bindparam("fences", expanding=True)),
+        TASKS.c.lease_owner == bindparam("owner"),
+        TASKS.c.status == "processing",
     )
-    return pair.in_(select(fences.c.task, fences.c.attempts))
-
-
-#: End many leases of one owner as done at once; each ``(task, attempts)`` pair fences
-#: its own, and those returned are the leases that still held.
-FINISH_TASKS_DONE = per_dialect(
-    lambda pg: (
-        update(TASKS)
-        .where(
-            _fenced(pg),
-            TASKS.c.lease_owner == bindparam("owner"),
-            TASKS.c.status == "processing",
-        )
-        .values(
-            status="done",
-            result_key=None,
-            error=None,
-            run_after=utc_param("now"),
-            lease_owner=None,
-            lease_expires_at=None,
-            updated_at=utc_param("now"),
-        )
-        .returning(TASKS.c.id)
+    .values(
+        status="done",
+        result_key=None,
+        error=None,
+        run_after=utc_param("now"),
+        lease_owner=None,
+        lease_expires_at=None,
+        updated_at=utc_param("now"),
     )
+    .returning(TASKS.c.id)
 )
 
 COUNT_PAGE = (
@@ -311,19 +288,17 @@ COMPLETE_JOB = (
 
 #: The pages of one-page jobs counted and the jobs completed, in one statement; a job
 #: whose cancel was asked stays processing, for its cancel to be settled.
-COUNT_AND_COMPLETE = per_dialect(
-    lambda pg: (
-        update(JOBS)
-        .where(one_of(JOBS.c.id, "jobs", pg), JOBS.c.status == "processing")
-        .values(
-            pages_done=JOBS.c.pages_done + 1,
-            status=case((JOBS.c.cancel_requested, JOBS.c.status), else_="completed"),
-            error=case((JOBS.c.cancel_requested, JOBS.c.error), else_=None),
-            finished_at=case((JOBS.c.cancel_requested, JOBS.c.finished_at), else_=utc_param("now")),
-            updated_at=utc_param("now"),
-        )
-        .returning(*JOB_EVENT_COLUMNS, JOBS.c.cancel_requested)
+COUNT_AND_COMPLETE = (
+    update(JOBS)
+    .where(JOBS.c.id.in_(bindparam("jobs", expanding=True)), JOBS.c.status == "processing")
+    .values(
+        pages_done=JOBS.c.pages_done + 1,
+        status=case((JOBS.c.cancel_requested, JOBS.c.status), else_="completed"),
+        error=case((JOBS.c.cancel_requested, JOBS.c.error), else_=None),
+        finished_at=case((JOBS.c.cancel_requested, JOBS.c.finished_at), else_=utc_param("now")),
+        updated_at=utc_param("now"),
     )
+    .returning(*JOB_EVENT_COLUMNS, JOBS.c.cancel_requested)
 )
 
 INSERT_RESULT = insert(RESULTS)
