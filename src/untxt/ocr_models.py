@@ -3,9 +3,12 @@
 - Tesseract's language data (:func:`find_tessdata`), which the ``tesseract`` engine
   reads with, and its orientation detector, OSD (:func:`detect_orientation`);
 - PP-OCR's text direction classifier in the rapidocr wheel (:data:`DIRECTION_MODEL`,
-  :func:`direction_classifier`), which tells upright lines from upside-down ones.
+  :func:`direction_classifier`), which tells upright lines from upside-down ones;
+- PP-OCR's line recogniser in the same wheel (:data:`RECOGNITION_MODEL`), which the
+  ``ppocr`` engine reads with and preprocessing asks which way up a page reads best
+  (:func:`line_recognizer`).
 
-The pipeline turns pages upright with OSD and the classifier whichever engine then
+The pipeline turns pages upright with OSD, the classifier and the recogniser whichever engine then
 reads them, so they are found here rather than in an engine. OSD looks where this
 process's engines look: the folder the settings name, which the engine registry gives
 :func:`use_tessdata` once per process, or else the first one found.
@@ -15,9 +18,12 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from untxt.logs import get_logger
@@ -35,6 +41,8 @@ _TESSDATA_CANDIDATES = (
 
 #: The text direction classifier, in the rapidocr package's ``models`` folder.
 DIRECTION_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
+#: The line recogniser, in the same folder.
+RECOGNITION_MODEL = "PP-OCRv6_rec_small.onnx"
 
 _configured: Path | None = None
 
@@ -44,6 +52,18 @@ _OSD_MISSING: set[Path] = set()
 
 _DIRECTION_LOCK = threading.Lock()
 _DIRECTION: dict[str, Any] = {}
+_RECOGNIZER_LOCK = threading.Lock()
+_RECOGNIZER: dict[str, LineRecognizer | None] = {}
+
+
+@dataclass(frozen=True)
+class LineRecognizer:
+    """A session of the line recogniser, and which of its output symbols are letters or
+    digits."""
+
+    session: Any
+    #: One per output symbol: blank first, then the model's characters, then a space.
+    alphanumeric: NDArray[np.bool_]
 
 
 def find_tessdata(configured: Path | None = None) -> Path | None:
@@ -113,13 +133,49 @@ def direction_classifier() -> Any:
         return _DIRECTION["model"]
 
 
+def line_recognizer() -> LineRecognizer | None:
+    """This process's session of the line recogniser, one thread; ``None`` when the model
+    or its character list is missing."""
+    with _RECOGNIZER_LOCK:
+        if "model" not in _RECOGNIZER:
+            _RECOGNIZER["model"] = _load_line_recognizer()
+        return _RECOGNIZER["model"]
+
+
+def _load_line_recognizer() -> LineRecognizer | None:
+    session = _load_session(
+        RECOGNITION_MODEL, "no line recogniser: a page's way up is not read from its lines"
+    )
+    if session is None:
+        return None
+    characters = session.get_modelmeta().custom_metadata_map.get("character")
+    if not characters:
+        log.warning("the line recogniser lists no characters", model=RECOGNITION_MODEL)
+        return None
+    # The decoder's symbols: blank, the model's characters, a space (see rapidocr's
+    # CTCLabelDecode).
+    symbols = ["", *characters.splitlines(), " "]
+    return LineRecognizer(
+        session=session,
+        alphanumeric=np.array([c.isalnum() for c in symbols], dtype=np.bool_),
+    )
+
+
 def _load_direction_classifier() -> Any:
+    return _load_session(
+        DIRECTION_MODEL, "no text direction model: pages are not turned half round"
+    )
+
+
+def _load_session(model: str, missing: str) -> Any:
+    """A one-thread CPU session of ``model`` in rapidocr's ``models`` folder; ``None``,
+    with the warning ``missing``, when it is not there."""
     import onnxruntime
     import rapidocr
 
-    path = Path(rapidocr.__file__).parent / "models" / DIRECTION_MODEL
+    path = Path(rapidocr.__file__).parent / "models" / model
     if not path.is_file():
-        log.warning("no text direction model: pages are not turned half round", path=str(path))
+        log.warning(missing, path=str(path))
         return None
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 4

@@ -39,11 +39,11 @@ from untxt.engines.layout import TextBox, arrange
 from untxt.engines.rapidocr_parts import read_marks, stop_spinning
 from untxt.errors import EngineError, EngineUnavailableError
 from untxt.imaging.content import content_box
-from untxt.ocr_models import DIRECTION_MODEL
+from untxt.ocr_models import DIRECTION_MODEL, RECOGNITION_MODEL
 
 #: The bundled models, in the rapidocr package's ``models`` folder.
 DET_MODEL = "PP-OCRv6_det_small.onnx"
-REC_MODEL = "PP-OCRv6_rec_small.onnx"
+REC_MODEL = RECOGNITION_MODEL
 
 # Languages the bundled recognition model reads (its character set holds Latin with
 # single accents, Chinese and kana). Vietnamese is not among them: its letters with

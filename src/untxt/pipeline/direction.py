@@ -103,21 +103,7 @@ def _pieces(gray: Image.Image, line_height: float) -> list[NDArray[np.uint8]]:
     four letters high wide, whose top and bottom follow the line's ink, so that a slight
     skew does not make them tall.
     """
-    factor = max(1, math.ceil(max(gray.size) / ANALYSIS_SIDE))
-    dark, letters = _text(gray, factor)
-    if factor > 1 and 0 < letters < _FINE_LETTER_PX:
-        # Small letters on a large page (a receipt on a flatbed scan) are looked at
-        # again, closer, on the part of the page that holds them.
-        box = content_box(gray)
-        region = gray.crop(box) if box else gray
-        finer = max(
-            math.floor(factor * letters / _FINE_LETTER_PX),
-            math.ceil(max(region.size) / _FINE_SIDE),
-            1,
-        )
-        if finer < factor:
-            gray, factor = region, finer
-            dark, letters = _text(gray, factor)
+    gray, factor, dark, letters = text_marks(gray)
     # The profile's line height is thrown low by rules (thin bands full of ink): the
     # letters' own height, rules left out, is the floor.
     height = max(line_height / factor, letters)
@@ -152,6 +138,31 @@ def _pieces(gray: Image.Image, line_height: float) -> list[NDArray[np.uint8]]:
             if len(pieces) == _MAX_PIECES:
                 return pieces
     return pieces
+
+
+def text_marks(gray: Image.Image) -> tuple[Image.Image, int, NDArray[np.uint8], float]:
+    """The dark marks of ``gray``'s text, reduced: (part read, factor, marks, letter height).
+
+    The marks are those of the part of ``gray`` returned, reduced ``factor`` times, rules
+    taken out; the letter height is that of their tall letters there (0 when there are
+    too few to tell). The page is reduced to about the analysis copy's size; small
+    letters on a large page (a receipt on a flatbed scan) are looked at again, closer,
+    on the part of the page that holds them.
+    """
+    factor = max(1, math.ceil(max(gray.size) / ANALYSIS_SIDE))
+    dark, letters = _text(gray, factor)
+    if factor > 1 and 0 < letters < _FINE_LETTER_PX:
+        box = content_box(gray)
+        region = gray.crop(box) if box else gray
+        finer = max(
+            math.floor(factor * letters / _FINE_LETTER_PX),
+            math.ceil(max(region.size) / _FINE_SIDE),
+            1,
+        )
+        if finer < factor:
+            gray, factor = region, finer
+            dark, letters = _text(gray, factor)
+    return gray, factor, dark, letters
 
 
 def _text(gray: Image.Image, factor: int) -> tuple[NDArray[np.uint8], float]:
