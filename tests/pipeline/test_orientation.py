@@ -1,5 +1,6 @@
 """Which way up a page stands: the direction classifier's vote on the page as it stands and
-turned a quarter; OSD and the text's shape where neither vote is plain."""
+turned a quarter; the recogniser's reading, OSD and the text's shape where neither vote is
+plain."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from tests import samples
-from untxt.imaging.ink import LINES_DOMINATE, ascent, find_lines, measure_ink
+from untxt.imaging.ink import LINES_DOMINATE, ascent, find_lines, line_height, measure_ink
 from untxt.pipeline import orientation as orientation_module
+from untxt.pipeline.direction import vote
+from untxt.pipeline.legibility import legibility
 from untxt.pipeline.orientation import orientation
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
@@ -175,3 +178,86 @@ FORM_LABELS = [
     "Signature of the applicant",
     "Date of this application",
 ]
+
+
+def _receipt_under_a_dark_band() -> Image.Image:
+    """A receipt whose scan caught a dark band along its top edge (the scanner's lid, a
+    photo's background): the band throws the ink's line height, and the classifier,
+    asked about pieces of that height, finds no letters to vote on."""
+    face = ImageFont.truetype(str(FONTS / "DejaVuSansMono.ttf"), 22)
+    lines = RECEIPT[:4] + RECEIPT[8:12]
+    image = Image.new("L", (900, 120 + 36 * len(lines)), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((50, 60 + 36 * i), line, font=face, fill=0)
+    draw.rectangle((0, 0, 900, 40), fill=0)
+    return image
+
+
+@pytest.mark.parametrize("turned", [0, 90, 180, 270])
+def test_where_the_vote_is_unsure_the_recogniser_rights_the_page(
+    turned: int, no_osd: list[float]
+) -> None:
+    gray = _receipt_under_a_dark_band().rotate(-turned, expand=True)
+    ink = measure_ink(gray)
+    assert ink is not None
+    rows, columns = find_lines(ink), find_lines(ink.turned(90))
+    across = vote(gray, line_height(ink, rows.angle))
+    down = vote(
+        gray.transpose(Image.Transpose.ROTATE_270), line_height(ink.turned(90), columns.angle)
+    )
+    assert across.upside_down is None and down.upside_down is None
+
+    assert (turned + _orientation(gray)) % 360 == 0
+    assert no_osd == []
+
+
+SYMMETRIC = ["SOON NOON ZOO 808 1001", "SIXX HOHO 6969 NOX", "OXO SIS MOM WOW 0880"]
+
+
+@pytest.mark.parametrize("turned", [0, 180])
+def test_where_neither_the_vote_nor_the_reading_is_sure_the_page_is_left(
+    turned: int, no_osd: list[float]
+) -> None:
+    """Under a dark band, words that read the same upside down: the classifier finds
+    nothing to vote on, the recogniser reads them alike both ways, and the page stays
+    as it is, whichever way up it stands."""
+    face = ImageFont.truetype(str(FONTS / "DejaVuSans-Bold.ttf"), 30)
+    image = Image.new("L", (900, 320), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(SYMMETRIC):
+        draw.text((50, 100 + 60 * i), line, font=face, fill=0)
+    draw.rectangle((0, 0, 900, 40), fill=0)
+    gray = image.rotate(turned)
+    ink = measure_ink(gray)
+    assert ink is not None
+    assert vote(gray, line_height(ink, find_lines(ink).angle)).upside_down is None
+    assert legibility(gray).turn is None
+
+    assert _orientation(gray) == 0
+
+
+def _skewed_receipt_with_a_shadow() -> Image.Image:
+    """A receipt scanned 2 degrees askew, with the scanner's grey shadow along its left
+    edge: the shadow throws the ink's line height, and the classifier, asked about
+    pieces of the wrong height, votes the wrong way by a few pieces."""
+    face = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 30)
+    width = int(max(face.getlength(line) for line in RECEIPT)) + 120
+    image = Image.new("L", (width, 120 + 45 * len(RECEIPT)), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(RECEIPT):
+        draw.text((60, 60 + 45 * i), line, font=face, fill=0)
+    draw.rectangle((0, 0, 40, image.height), fill=60)
+    return image.rotate(2, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=255)
+
+
+def test_a_turn_that_reads_worse_than_the_page_as_it_stands_is_not_made() -> None:
+    gray = _skewed_receipt_with_a_shadow()
+    ink = measure_ink(gray)
+    assert ink is not None
+    rows, columns = find_lines(ink), find_lines(ink.turned(90))
+    misled, _ = orientation_module._decide(gray, ink, rows, columns, None)
+    assert misled != 0
+    assert not legibility(gray).reads_best(misled)
+
+    assert _orientation(gray) == 0
