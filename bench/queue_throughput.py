@@ -3,8 +3,8 @@
 For SQLite and PostgreSQL, with 1, 2 and 4 worker processes, each taking 1 or more
 tasks per claim, and PgQueuer (bench/queue_peer.py) on the same PostgreSQL, in one run:
 
-- enqueue: jobs/s that one process submits (a document row and a job, one
-  transaction each), as the API does;
+- enqueue: jobs/s that one process submits (a job on an uploaded document, one
+  write block each: on PostgreSQL one statement, without BEGIN and COMMIT);
 - claim+complete: jobs/s the workers take through the queue's own statements
   (claim the page; record it done and complete the job, as a worker does for
   a one-page job), from a backlog of queued jobs; with a batch of N, a worker
@@ -68,9 +68,9 @@ def make_documents(db: Database, count: int) -> list[DocumentRow]:
 
 
 def enqueue(db: Database, document: DocumentRow, notifier: Notifier | None = None) -> str:
-    """Submit a job on an uploaded document, as ``POST /v1/jobs`` does; returns its id
-    once committed."""
-    with db.write() as session:
+    """Submit a job on an uploaded document, as ``POST /v1/jobs`` does, in a write block of
+    one statement (see ``Database.write``); returns its id once committed."""
+    with db.write(one_statement=True) as session:
         job = enqueue_job(
             session,
             owner="bench",

@@ -4,6 +4,10 @@ On SQLite, write transactions start with ``BEGIN IMMEDIATE`` so that concurrent
 writers queue instead of failing when a read lock cannot be upgraded, and they
 queue on a :class:`~untxt.db.writelock.WriteLock` first; reads stay deferred
 and never block under WAL.
+
+On PostgreSQL a write block of one statement can run without ``BEGIN`` and
+``COMMIT`` (see :meth:`Database.write`): psycopg sends each as a round trip of its
+own, and a statement alone is atomic and durable already.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy import Engine, Select, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -34,6 +38,8 @@ _CONNECT_TIMEOUT_S = 5
 # Enough pooled connections for the API's thread pool, so none is opened per request.
 _SQLITE_POOL_SIZE = 40
 _LAST_USED = "untxt_last_used"
+#: The execution option of a write block of one statement: its :class:`_OneWrite`.
+_ONE_WRITE = "untxt_one_write"
 #: A pooled connection idle this long is tested before use.
 _PING_AFTER_IDLE_S = 1.0
 
@@ -70,6 +76,7 @@ class Database:
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect == "postgresql":
             _ping_when_idle(self.engine)
+            _guard_one_write(self.engine)
         self._write_lock: WriteLock | nullcontext[None] = nullcontext()
         self._checkpoints: Checkpointer | None = None
         if self.dialect == "sqlite":
@@ -93,9 +100,22 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A session in a write transaction, committed when the block ends without error."""
+    def write(self, *, one_statement: bool = False) -> Iterator[Session]:
+        """A session in a write transaction, committed when the block ends without error.
+
+        With ``one_statement`` the block writes with one statement at most, after any
+        number of plain reads. On PostgreSQL it then runs each statement on its own,
+        without ``BEGIN`` and ``COMMIT``: as atomic and durable, two round trips fewer
+        (of a submit's three), and the same to the reads, each of which sees what was
+        committed when it began, as in a transaction at READ COMMITTED. A block that
+        finds it must write more calls :func:`transaction` before its first write; a
+        second write without it raises before it runs.
+        """
         with self._write_lock, self._write.begin() as session:
+            if one_statement and self.dialect == "postgresql":
+                session.connection(
+                    execution_options={"isolation_level": "AUTOCOMMIT", _ONE_WRITE: _OneWrite()}
+                )
             yield session
         if self._checkpoints is not None:
             self._checkpoints.committed()
@@ -114,6 +134,46 @@ class Database:
         if self._checkpoints is not None:
             self._checkpoints.stop()
         self.engine.dispose()
+
+
+class _OneWrite:
+    """Whether a write block of one statement has written."""
+
+    def __init__(self) -> None:
+        self.written = False
+
+
+def transaction(session: Session) -> None:
+    """Make the rest of a write block one transaction, in a block opened with
+    ``one_statement`` (see :meth:`Database.write`) that finds it must write more: before
+    any statement of it has changed a row (a statement that wrote nothing, such as a
+    submit that found a result to reuse, may come before)."""
+    connection = session.connection()
+    if _ONE_WRITE not in connection.get_execution_options():
+        return
+    # psycopg begins a transaction before the next statement; the session's commit or
+    # rollback at the end of the block ends it, as in any write block.
+    connection.connection.driver_connection.autocommit = False  # type: ignore[union-attr]
+
+
+def _guard_one_write(engine: Engine) -> None:
+    """Refuse a second write in a block of one statement, which would commit apart."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(
+        conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        one_write = conn.get_execution_options().get(_ONE_WRITE)
+        if one_write is None or not conn.connection.driver_connection.autocommit:
+            return
+        statement = context.compiled.statement if context.compiled is not None else None
+        if isinstance(statement, Select) and statement._for_update_arg is None:
+            return  # a plain read
+        if one_write.written:
+            raise RuntimeError(
+                "a second write in a block of one statement; call transaction() before the first"
+            )
+        one_write.written = True
 
 
 def _ping_when_idle(engine: Engine) -> None:

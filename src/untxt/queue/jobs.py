@@ -16,6 +16,7 @@ from untxt.db.models import (
     TaskRow,
     table_of,
 )
+from untxt.db.session import transaction
 from untxt.db.templates import templates_digest
 from untxt.errors import ConflictError, NotFoundError
 from untxt.ids import new_id
@@ -52,6 +53,9 @@ def enqueue_job(
     transaction. ``carried`` (the submit's request id and trace context) is stored
     with the options, for the worker (see :mod:`untxt.tracing`).
 
+    On PostgreSQL a job to run is one statement: the caller's write block may be one of
+    ``one_statement`` (see :meth:`untxt.db.Database.write`) if it writes nothing else.
+
     A job of a batch gets the batch's id and its place in the batch. Unless
     ``options.no_cache``, a job that repeats a completed one of the owner (same
     document, same options, same ``engine_version``: see :mod:`untxt.queue.cache`) is
@@ -86,6 +90,9 @@ def enqueue_job(
         session, values, max_attempts=max_attempts, now=now, look_for_reuse=look_for_reuse
     ):
         return JobRow(**values)
+    # Several statements from here: in a write block of one statement, they become one
+    # transaction (the one statement above, if it ran, wrote nothing).
+    transaction(session)
     reused = None
     if look_for_reuse:
         reused = cached_job(

@@ -1,0 +1,140 @@
+"""Write blocks of one statement: on PostgreSQL no BEGIN and no COMMIT, the write as
+atomic as ever; a block that must write more becomes one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import psycopg
+import pytest
+from sqlalchemy import func, select, table, text
+from sqlalchemy.orm import Session
+
+from tests.queue.helpers import (
+    OWNER,
+    job_row,
+    later,
+    must_claim,
+    result_rows,
+    results_for,
+    task_rows,
+)
+from untxt.db import Database
+from untxt.db.documents import add_document
+from untxt.db.models import DocumentRow
+from untxt.db.session import transaction
+from untxt.db.types import utcnow
+from untxt.options import JobOptions
+from untxt.queue import Outcome, complete_only_page
+from untxt.queue.jobs import enqueue_job
+from untxt.queue.outbox import read_events
+
+OPTIONS = JobOptions(outputs=["json", "text"])
+
+
+def _document(db: Database, now: datetime, sha256: str) -> DocumentRow:
+    with db.write() as session:
+        document, _ = add_document(
+            session,
+            owner=OWNER,
+            sha256=sha256,
+            filename="scan.png",
+            media_type="image/png",
+            size=1,
+            pages=1,
+            now=now,
+        )
+    return document
+
+
+def _in_transaction(session: Session) -> bool:
+    """Whether the session's PostgreSQL connection is inside a transaction now."""
+    driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+
+def _submit(db: Database, document: DocumentRow, now: datetime) -> tuple[str, bool]:
+    """Submit a job in a write block of one statement: its id, and whether a PostgreSQL
+    transaction was open after the submit."""
+    with db.write(one_statement=True) as session:
+        job = enqueue_job(
+            session, owner=OWNER, document=document, options=OPTIONS, max_attempts=3, now=now
+        )
+        return job.id, db.dialect == "postgresql" and _in_transaction(session)
+
+
+def _scratch(db: Database) -> None:
+    with db.write() as session:
+        session.execute(text("CREATE TABLE scratch (x INTEGER)"))
+
+
+def _scratch_rows(db: Database) -> list[int]:
+    with db.read() as session:
+        return list(session.scalars(text("SELECT x FROM scratch ORDER BY x")))
+
+
+def test_a_submit_is_committed_by_its_one_statement(db: Database) -> None:
+    """On PostgreSQL no transaction is open once the submit ran, and the job, its task and
+    its event are there for everyone to see."""
+    now = utcnow()
+    job_id, in_transaction = _submit(db, _document(db, now, uuid.uuid4().hex * 2), now)
+    assert not in_transaction
+    assert job_row(db, job_id).status == "queued"
+    assert [task.status for task in task_rows(db, job_id)] == ["queued"]
+    with db.read() as session:
+        assert [e.type for e in read_events(session, owner=None, job_id=job_id)] == ["job.queued"]
+
+
+def test_a_second_write_in_a_block_of_one_statement_raises_before_it_runs(db: Database) -> None:
+    """The first write committed on its own, as the block said it would; the second
+    would have committed apart from it, so it does not run."""
+    if db.dialect != "postgresql":
+        pytest.skip("on SQLite a block of one statement is a transaction")
+    _scratch(db)
+    with (
+        pytest.raises(RuntimeError, match="second write"),
+        db.write(one_statement=True) as session,
+    ):
+        session.execute(select(func.count()).select_from(table("scratch")))  # reads are free
+        session.execute(text("INSERT INTO scratch VALUES (1)"))
+        session.execute(text("INSERT INTO scratch VALUES (2)"))
+    assert _scratch_rows(db) == [1]
+
+
+def test_transaction_makes_the_rest_of_the_block_all_or_nothing(db: Database) -> None:
+    """After :func:`transaction` an error rolls every write of the block back."""
+    _scratch(db)
+    with pytest.raises(ValueError, match="rolled back"), db.write(one_statement=True) as session:
+        transaction(session)
+        session.execute(text("INSERT INTO scratch VALUES (1)"))
+        session.execute(text("INSERT INTO scratch VALUES (2)"))
+        raise ValueError("rolled back")
+    assert _scratch_rows(db) == []
+    with db.write(one_statement=True) as session:
+        transaction(session)
+        session.execute(text("INSERT INTO scratch VALUES (1)"))
+        session.execute(text("INSERT INTO scratch VALUES (2)"))
+    assert _scratch_rows(db) == [1, 2]
+
+
+def test_a_submit_answered_from_the_result_cache_is_one_transaction(db: Database) -> None:
+    """A repeat of a completed job writes several rows: they are written together, the
+    job created completed with the first one's results."""
+    now = utcnow()
+    sha256 = uuid.uuid4().hex * 2
+    first, _ = _submit(db, _document(db, now, sha256), now)
+    lease = must_claim(db, "w1", now)
+    with db.write() as session:
+        outcome = complete_only_page(session, lease, results=results_for("first"), now=now)
+    assert outcome is Outcome.DONE
+
+    repeat, in_transaction = _submit(db, _document(db, now, sha256), later(now, 10))
+
+    assert in_transaction == (db.dialect == "postgresql")
+    assert job_row(db, repeat).status == "completed"
+    assert task_rows(db, repeat) == []
+    assert {r.blob_key for r in result_rows(db, repeat)} == {
+        r.blob_key for r in result_rows(db, first)
+    }
