@@ -15,9 +15,10 @@ Readers poll too, as a fallback for a lost wake-up.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, bindparam, cast, delete, exists, func, insert, literal, or_, select
@@ -126,6 +127,13 @@ _listeners_lock = threading.Lock()
 
 
 def _iso(value: datetime) -> str:
+    # Keyed by the offset too: equal instants in two zones are written apart.
+    return _iso_in(value, value.utcoffset())
+
+
+@functools.lru_cache(maxsize=4096)
+def _iso_in(value: datetime, _offset: timedelta | None) -> str:
+    # Cached: the events a worker writes together share their time, and often their job's.
     return value.isoformat().replace("+00:00", "Z")
 
 
