@@ -19,6 +19,8 @@ from tests import samples
 from tests.conftest import make_settings
 from tests.worker.helpers import UNTXT, alive, children, output, process_env, start, wait_for
 from untxt.cli import app
+from untxt.cli_local import _readers
+from untxt.config import cpu_count
 from untxt.db.migrate import head_revision
 
 runner = CliRunner()
@@ -63,6 +65,31 @@ def test_ocr_of_several_files_writes_one_result_each_into_a_folder(tmp_path: Pat
     for name, expected in (("a", "A"), ("b", "B")):
         document = json.loads((tmp_path / "r" / f"{name}.json").read_text())
         assert samples.json_words(document) == ["FILE", expected]
+
+
+def test_ocr_of_several_files_read_at_once_prints_them_in_the_order_given(
+    tmp_path: Path,
+) -> None:
+    """The first file, a long page, is read while the short ones after it finish first."""
+    long = write(
+        tmp_path / "long.png", samples.png([f"LINE {n} OF THE LONG PAGE" for n in range(30)])
+    )
+    short = [write(tmp_path / f"s{n}.png", samples.png([f"SHORT {n}"])) for n in range(3)]
+
+    result = runner.invoke(app, ["ocr", str(long), *map(str, short)])
+
+    assert result.exit_code == 0, result.output
+    marks = ["LINE 29 OF THE LONG PAGE", "SHORT 0", "SHORT 1", "SHORT 2"]
+    positions = [result.stdout.index(mark) for mark in marks]
+    assert positions == sorted(positions)
+
+
+def test_ocr_reads_one_file_a_core_each_engine_on_one_thread(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+
+    assert _readers(settings, 1) == 1
+    assert _readers(settings, 1000) == cpu_count()
+    assert _readers(settings.with_overrides(engine_threads=cpu_count()), 1000) == 1
 
 
 def test_ocr_reports_a_bad_file_and_exits_nonzero(tmp_path: Path) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -14,8 +16,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from untxt.cli_fields import FIELDS_FORMATS, LocalFields
 from untxt.cli_shared import err, fail
-from untxt.config import Settings, load_settings
+from untxt.config import Settings, cpu_count, load_settings
 from untxt.errors import UntxtError
+
+if TYPE_CHECKING:
+    from untxt.document import Document
 
 
 def ocr(
@@ -114,8 +119,10 @@ def ocr(
         raise fail(str(exc)) from None
     except UntxtError as exc:
         raise fail(str(exc)) from None
-    # One process reads the files: unless told otherwise, its engine gets every core.
-    settings = load_settings().with_overrides(workers=1)
+    # One process reads the files, several at once: see _readers.
+    settings = load_settings()
+    readers = _readers(settings, len(files))
+    settings = settings.with_overrides(workers=readers)
     extension = fields_format[0] if fields_format else fmt.extension
     targets = _output_paths(files, output, extension)
     registry = EngineRegistry(settings)
@@ -138,10 +145,14 @@ def ocr(
         auto_refresh=False,
         disable=not err.is_terminal,
     ) as progress:
-        for path, target in zip(files, targets, strict=True):
+        # Engines need not be thread-safe (Tesseract's API is not): each reader has its own.
+        own = threading.local()
+
+        def read(path: Path) -> tuple[Document, bytes] | UntxtError:
+            """The file's document and its rendering in ``fmt``; the error that stopped it."""
             bar = None
 
-            def report(done: int, total: int, path: Path = path) -> None:
+            def report(done: int, total: int) -> None:
                 nonlocal bar
                 if total > 1 and bar is None:
                     bar = progress.add_task(path.name, total=total)
@@ -150,10 +161,12 @@ def ocr(
 
             data = path.read_bytes()
             try:
+                if not hasattr(own, "registry"):
+                    own.registry = EngineRegistry(settings)
                 document = recognize_document(
                     data,
                     options,
-                    registry.get(options.engine),
+                    own.registry.get(options.engine),
                     max_pages=settings.max_pages,
                     max_pixels=settings.max_image_pixels,
                     source=path.name,
@@ -168,21 +181,40 @@ def ocr(
                     max_pixels=settings.max_image_pixels,
                 )
             except UntxtError as exc:
-                failures += 1
-                err.print(f"[red]untxt: {path}:[/red] {exc}", highlight=False)
-                continue
-            rendered = extractor.render(document, options, body, format)
-            if target is not None:
-                target.write_bytes(rendered)
-            elif fmt.binary:
-                sys.stdout.buffer.write(rendered)
-                sys.stdout.flush()
-            else:
-                text = rendered.decode()
-                sys.stdout.write(text if text.endswith("\n") else text + "\n")
-                sys.stdout.flush()
+                return exc
+            return document, body
+
+        with ThreadPoolExecutor(readers) as pool:
+            # Read ahead as the readers allow; written in the order given.
+            for path, target, outcome in zip(files, targets, pool.map(read, files), strict=True):
+                if isinstance(outcome, UntxtError):
+                    failures += 1
+                    err.print(f"[red]untxt: {path}:[/red] {outcome}", highlight=False)
+                    continue
+                document, body = outcome
+                rendered = extractor.render(document, options, body, format)
+                if target is not None:
+                    target.write_bytes(rendered)
+                elif fmt.binary:
+                    sys.stdout.buffer.write(rendered)
+                    sys.stdout.flush()
+                else:
+                    text = rendered.decode()
+                    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+                    sys.stdout.flush()
     if failures:
         raise typer.Exit(1)
+
+
+def _readers(settings: Settings, files: int) -> int:
+    """How many of ``files`` to read at once: one per core, each engine computation on one
+    thread (or the cores over ``UNTXT_ENGINE_THREADS`` where that is set).
+
+    Spread over several threads, one page's computation leaves cores idle between steps
+    and while Python prepares, decodes and lays out; another page fills them.
+    """
+    threads = settings.engine_threads or 1
+    return max(1, min(files, cpu_count() // threads))
 
 
 def _media_type(data: bytes, settings: Settings) -> str:
