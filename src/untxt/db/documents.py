@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from untxt.db.driver import DriverStatement
 from untxt.db.models import DocumentRow, table_of
 from untxt.db.session import DIALECT_INSERTS
 from untxt.errors import NotFoundError
@@ -37,6 +38,15 @@ def _upsert(dialect: str) -> Any:
             "deleted_at": None,
         },
     ).returning(*table.c)
+
+
+@cache
+def _driver_upsert() -> DriverStatement:
+    """The SQLite upsert, run on the driver's connection (see :mod:`untxt.db.driver`)."""
+    return DriverStatement(_upsert("sqlite"))
+
+
+_COLUMNS = tuple(table_of(DocumentRow).c.keys())
 
 
 def add_document(
@@ -68,6 +78,10 @@ def add_document(
         "deleted_at": None,
     }
     connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        (returned,) = _driver_upsert().execute(connection, values)
+        document = DocumentRow(**dict(zip(_COLUMNS, returned, strict=True)))
+        return document, document.id == values["id"]
     row = connection.execute(_upsert(connection.dialect.name), values).one()
     return DocumentRow(**row._mapping), row.id == values["id"]
 

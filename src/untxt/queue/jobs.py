@@ -26,6 +26,7 @@ from untxt.queue.cache import cached_job, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
 from untxt.queue.outbox import record_event
 from untxt.queue.submit_pg import submit_job
+from untxt.queue.submit_sqlite import queue_job
 from untxt.search.index import copy_index, remove_jobs
 from untxt.tracing import with_carried
 
@@ -102,6 +103,9 @@ def enqueue_job(
             fingerprint=fingerprint,
             outputs=list(options.outputs),
         )
+    if reused is None and connection.dialect.name == "sqlite":
+        queue_job(session, values, max_attempts=max_attempts, now=now)
+        return JobRow(**values)
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
     connection.execute(_INSERT_JOB, values)

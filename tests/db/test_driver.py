@@ -1,0 +1,117 @@
+"""Statements run on the driver's connection store and return what Core executes do."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text
+
+from untxt.db import Database
+from untxt.db.documents import add_document
+from untxt.db.driver import DriverStatement
+from untxt.db.models import EventRow, TaskRow, table_of
+from untxt.db.types import utcnow
+from untxt.options import JobOptions
+from untxt.queue import enqueue_job
+
+EVENTS = table_of(EventRow)
+TASKS = table_of(TaskRow)
+
+
+def _raw(db: Database, table: str, where: str, **params: object) -> list[tuple[object, ...]]:
+    """The rows as the database holds them, with no type conversion."""
+    with db.read() as session:
+        return [
+            tuple(row)
+            for row in session.execute(text(f"SELECT * FROM {table} WHERE {where}"), params)
+        ]
+
+
+def _job(db: Database) -> str:
+    with db.write() as session:
+        document, created = add_document(
+            session,
+            owner="alice",
+            sha256="ab" * 32,
+            filename="a.png",
+            media_type="image/png",
+            size=1,
+            pages=1,
+            now=utcnow(),
+        )
+        job = enqueue_job(
+            session,
+            owner="alice",
+            document=document,
+            options=JobOptions(),
+            max_attempts=3,
+            now=utcnow(),
+            new_document=created,
+        )
+        return job.id
+
+
+@pytest.fixture
+def sqlite_db(db: Database) -> Database:
+    if db.dialect != "sqlite":
+        pytest.skip("the driver's statements run on SQLite")
+    return db
+
+
+def test_an_insert_stores_what_core_stores_and_returns_converted_columns(
+    sqlite_db: Database,
+) -> None:
+    job_id = _job(sqlite_db)
+    # A time with an offset other than UTC: both ways store it as naive UTC text.
+    now = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC).astimezone(timezone(timedelta(hours=7)))
+    values = {
+        "type": "job.queued",
+        "job_id": job_id,
+        "document_id": "doc_x",
+        "owner": "alice",
+        "created_at": now,
+        "data": {"type": "job.queued", "text": "é \u2028", "n": [1, None]},
+    }
+    statement = DriverStatement(insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.created_at))
+    with sqlite_db.write() as session:
+        ((driver_id, created_at),) = statement.execute(session.connection(), values)
+        core_id = session.execute(insert(EVENTS).returning(EVENTS.c.id), values).scalar_one()
+
+    assert created_at == now and created_at.tzinfo == UTC
+    (by_driver,) = _raw(sqlite_db, "events", "id = :id", id=driver_id)
+    (by_core,) = _raw(sqlite_db, "events", "id = :id", id=core_id)
+    assert by_driver[1:] == by_core[1:]
+
+
+def test_many_rows_take_the_columns_defaults_as_core_does(sqlite_db: Database) -> None:
+    job_id = _job(sqlite_db)
+    now = utcnow()
+    rows = [
+        {
+            "job_id": job_id,
+            "page": page,
+            "status": "queued",
+            "priority": 5,
+            "run_after": now,
+            "max_attempts": 3,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for page in (2, 3)
+    ]
+    with sqlite_db.write() as session:
+        DriverStatement(insert(TASKS)).execute_many(session.connection(), rows)
+        session.execute(insert(TASKS), [row | {"page": row["page"] + 2} for row in rows])
+    stored = _raw(sqlite_db, "tasks", "job_id = :job ORDER BY page", job=job_id)
+    # Page 1 is the job's own; 2-3 went through the driver, 4-5 through Core.
+    assert [row[2] for row in stored] == [1, 2, 3, 4, 5]
+    for driver, core in zip(stored[1:3], stored[3:], strict=True):
+        assert driver[3:] == core[3:]
+        assert driver[6] == 0  # attempts: the column's default
+
+
+def test_a_bind_without_a_value_is_refused_before_it_runs(sqlite_db: Database) -> None:
+    statement = DriverStatement(select(EVENTS.c.id).where(EVENTS.c.owner == bindparam("owner")))
+    with sqlite_db.write() as session, pytest.raises(ValueError, match="no value"):
+        statement.execute(session.connection(), {})
