@@ -89,6 +89,45 @@ def test_truncated_png_is_refused_as_corrupt() -> None:
         inspect_input(samples.truncated_png(), **LIMITS)
 
 
+def _png_chunks(data: bytes) -> list[tuple[int, bytes]]:
+    """Each chunk's offset and type."""
+    chunks, offset = [], 8
+    while offset < len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        chunks.append((offset, data[offset + 4 : offset + 8]))
+        offset += 12 + length
+    return chunks
+
+
+def test_png_without_its_end_chunk_is_refused_as_corrupt() -> None:
+    data = samples.png(["END"])
+    (end, kind) = _png_chunks(data)[-1]
+    assert kind == b"IEND"
+    with pytest.raises(CorruptInputError, match="damaged"):
+        inspect_input(data[:end], **LIMITS)
+
+
+def test_png_with_a_damaged_chunk_outside_the_pixels_is_refused_as_corrupt() -> None:
+    data = bytearray(samples.png(["TEXT"]))
+    (end, _kind) = _png_chunks(bytes(data))[-1]
+    text = struct.pack(">I", 5) + b"tEXtab\0cd" + b"\0\0\0\0"  # a CRC that does not match
+    with pytest.raises(CorruptInputError, match="tEXt"):
+        inspect_input(bytes(data[:end]) + text + bytes(data[end:]), **LIMITS)
+
+
+def test_png_pixel_chunks_are_left_to_the_decoder() -> None:
+    """Their CRCs are not checked at submit: the worker inflates them (see
+    tests/api/test_bad_input.py for a damaged stream failing the job)."""
+    data = bytearray(samples.png(["PIXELS"]))
+    offsets = [offset for offset, kind in _png_chunks(bytes(data)) if kind == b"IDAT"]
+    for offset in offsets:
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        crc = offset + 8 + length
+        data[crc : crc + 4] = bytes(b ^ 0xFF for b in data[crc : crc + 4])
+
+    assert inspect_input(bytes(data), **LIMITS).media_type == "image/png"
+
+
 def test_corrupt_pdf_is_refused_as_corrupt() -> None:
     """A PDF header over garbage is damaged, not unsupported."""
     with pytest.raises(CorruptInputError, match="PDF"):

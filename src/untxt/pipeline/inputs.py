@@ -7,6 +7,8 @@ damage deeper in the file surfaces when the worker loads the page.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
@@ -44,6 +46,11 @@ _IMAGE_SIGNATURES = (
     b"GIF87a",
     b"GIF89a",
 )
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# A PNG's compressed pixels (and an animated PNG's frames): their chunk CRCs are not
+# checked at submit, where they cost a CRC over almost the whole file; the worker
+# inflates them, and a damaged stream fails the job there as "cannot be decoded".
+_PNG_PIXEL_CHUNKS = frozenset({b"IDAT", b"fdAT"})
 
 
 @dataclass(frozen=True)
@@ -100,9 +107,34 @@ def _inspect_image(data: bytes, *, max_pixels: int) -> tuple[str, int]:
         check_pixels(image.width, image.height, max_pixels=max_pixels)
         # Only TIFF pages are pages; GIF and WebP frames are animation.
         pages = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
+        if image.format == "PNG":
+            _check_png_chunks(data)
+            return media_type, pages
         try:
-            # Cheap structural checks (PNG chunk CRCs); pixels are decoded by the worker.
+            # Cheap structural checks; pixels are decoded by the worker.
             image.verify()
         except (OSError, SyntaxError, ValueError) as exc:
             raise CorruptInputError(f"the image is damaged: {exc}") from None
     return media_type, pages
+
+
+def _check_png_chunks(data: bytes) -> None:
+    """Refuse a PNG cut short before its end chunk, or with a damaged chunk other than
+    the compressed pixels (see ``_PNG_PIXEL_CHUNKS``)."""
+    view = memoryview(data)
+    offset = len(_PNG_SIGNATURE)
+    while True:
+        if offset + 12 > len(data):
+            raise CorruptInputError("the image is damaged: the PNG ends before its last chunk")
+        length, kind = struct.unpack_from(">I4s", data, offset)
+        end = offset + 12 + length
+        if end > len(data):
+            raise CorruptInputError("the image is damaged: the PNG is cut short")
+        if kind not in _PNG_PIXEL_CHUNKS:
+            (crc,) = struct.unpack_from(">I", data, end - 4)
+            if zlib.crc32(view[offset + 4 : end - 4]) != crc:
+                name = kind.decode("latin-1")
+                raise CorruptInputError(f"the image is damaged: broken {name!r} chunk")
+        if kind == b"IEND":
+            return
+        offset = end
