@@ -118,16 +118,23 @@ def create_batch_jobs(
 
 
 def submit(
-    state: AppState, *, owner: str, key: BoundKey | None, create: Callable[[Session], Accepted]
+    state: AppState,
+    *,
+    owner: str,
+    key: BoundKey | None,
+    create: Callable[[Session], Accepted],
+    one_statement: bool = False,
 ) -> Response:
     """Run ``create`` in one write transaction, then wake the workers and answer 202.
 
     With an ``Idempotency-Key`` the key is claimed first in that transaction and the
     answer stored with it; a repeated key gets the stored answer and creates nothing.
     Any error rolls everything back, the key included, so a corrected retry can use it.
+    ``one_statement``: ``create`` reads, then writes with one statement at most (see
+    :meth:`untxt.db.Database.write`); a key's own writes make it a transaction again.
     """
     response = None
-    with state.db.write() as session:
+    with state.db.write(one_statement=one_statement and key is None) as session:
         if key is not None:
             replay = key.replay(session, owner=owner, ttl=state.settings.idempotency_ttl)
             if replay is not None:

@@ -147,7 +147,8 @@ def submit_job(
         )
 
     bound = key.bind(request.model_dump(mode="json")) if key else None
-    return submit(state, owner=owner, key=bound, create=create)
+    # A job on a document already stored is one statement on PostgreSQL (enqueue_job).
+    return submit(state, owner=owner, key=bound, create=create, one_statement=True)
 
 
 @router.get("/v1/jobs", response_model=JobListOut)
