@@ -249,7 +249,7 @@ def test_a_client_that_leaves_is_unsubscribed(app: FastAPI, server: str) -> None
     hub = app.state.event_hub
     with stream(server, "/v1/events") as response:
         assert next(read_sse(response)) == ": ping"
-        assert hub.subscribers == 1
+        wait_for(lambda: hub.subscribers == 1, timeout=5)
 
     wait_for(lambda: hub.subscribers == 0, timeout=10)
 
