@@ -15,6 +15,15 @@ _FONT_PATHS = (
 )
 
 
+#: A page of plain prose, for tests of which way up a page is.
+NOTE_LINES = [
+    "Delivery note 4471 for the order of the third of March",
+    "Two boxes of printer paper, one carton of blue pens",
+    "Received in good order by the front desk at noon",
+    "Please keep this note with the invoice that follows",
+] * 3
+
+
 def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     for path in _FONT_PATHS:
         if Path(path).exists():

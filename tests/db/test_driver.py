@@ -7,13 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import bindparam, insert, select, text
 
+from tests.queue.helpers import make_job
 from untxt.db import Database
-from untxt.db.documents import add_document
 from untxt.db.driver import DriverStatement
 from untxt.db.models import EventRow, TaskRow, table_of
 from untxt.db.types import utcnow
-from untxt.options import JobOptions
-from untxt.queue import enqueue_job
 
 EVENTS = table_of(EventRow)
 TASKS = table_of(TaskRow)
@@ -28,30 +26,6 @@ def _raw(db: Database, table: str, where: str, **params: object) -> list[tuple[o
         ]
 
 
-def _job(db: Database) -> str:
-    with db.write() as session:
-        document, created = add_document(
-            session,
-            owner="alice",
-            sha256="ab" * 32,
-            filename="a.png",
-            media_type="image/png",
-            size=1,
-            pages=1,
-            now=utcnow(),
-        )
-        job = enqueue_job(
-            session,
-            owner="alice",
-            document=document,
-            options=JobOptions(),
-            max_attempts=3,
-            now=utcnow(),
-            new_document=created,
-        )
-        return job.id
-
-
 @pytest.fixture
 def sqlite_db(db: Database) -> Database:
     if db.dialect != "sqlite":
@@ -62,7 +36,7 @@ def sqlite_db(db: Database) -> Database:
 def test_an_insert_stores_what_core_stores_and_returns_converted_columns(
     sqlite_db: Database,
 ) -> None:
-    job_id = _job(sqlite_db)
+    job_id = make_job(sqlite_db, utcnow())
     # A time with an offset other than UTC: both ways store it as naive UTC text.
     now = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC).astimezone(timezone(timedelta(hours=7)))
     values = {
@@ -85,7 +59,7 @@ def test_an_insert_stores_what_core_stores_and_returns_converted_columns(
 
 
 def test_many_rows_take_the_columns_defaults_as_core_does(sqlite_db: Database) -> None:
-    job_id = _job(sqlite_db)
+    job_id = make_job(sqlite_db, utcnow())
     now = utcnow()
     rows = [
         {

@@ -9,12 +9,7 @@ from tests import samples
 from untxt.imaging.ink import find_lines, line_height, measure_ink
 from untxt.pipeline.direction import upside_down
 
-LINES = [
-    "Delivery note 4471 for the order of the third of March",
-    "Two boxes of printer paper, one carton of blue pens",
-    "Received in good order by the front desk at noon",
-    "Please keep this note with the invoice that follows",
-] * 3
+LINES = samples.NOTE_LINES
 
 
 def _height(gray: Image.Image) -> float | None:

@@ -12,12 +12,7 @@ from untxt.pipeline.legibility import MIN_CHARACTERS, Legibility, legibility
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
-LINES = [
-    "Delivery note 4471 for the order of the third of March",
-    "Two boxes of printer paper, one carton of blue pens",
-    "Received in good order by the front desk at noon",
-    "Please keep this note with the invoice that follows",
-] * 3
+LINES = samples.NOTE_LINES
 
 
 @pytest.mark.parametrize("turned", [0, 90, 180, 270])

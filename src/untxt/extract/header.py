@@ -183,7 +183,7 @@ def _name_lines(lines: Sequence[tuple[ViewLine, str]]) -> tuple[list[ViewLine], 
     suffixed = [
         (i, line)
         for i, line in texts
-        if labels.COMPANY_SUFFIX.search(_TRAILING_REG.sub("", line.folded))
+        if labels.COMPANY_SUFFIX.search(_unregistered(line))
         and not labels.ADDRESS_WORD.search(line.folded.split()[0] if line.folded.split() else "")
     ]
     if suffixed:
@@ -235,14 +235,14 @@ def _legal_form_below(
     """Where a name whose line ``index`` ends in a kind of business ends: at its legal
     form on a line below that continues it (``AIK HUAT HARDWARE`` / ``ENTERPRISE`` /
     ``SDN BHD``), else at that line."""
-    if labels.LEGAL_FORM.search(_TRAILING_REG.sub("", line.folded)):
+    if labels.LEGAL_FORM.search(_unregistered(line)):
         return index, line
     above = line
     for position in range(index + 1, len(lines)):
         below, kind = lines[position]
         if kind != "text" or not _continues(above, below) or _is_address_start(below):
             break
-        if labels.LEGAL_FORM.search(_TRAILING_REG.sub("", below.folded)):
+        if labels.LEGAL_FORM.search(_unregistered(below)):
             return position, below
         above = below
     return index, line
@@ -316,6 +316,11 @@ def _address_lines(
 def _tight(above: ViewLine, below: ViewLine) -> bool:
     """Whether ``below`` follows ``above`` at the distance of the lines of one block."""
     return below.bbox.y0 - above.bbox.y1 <= max(above.height, below.height)
+
+
+def _unregistered(line: ViewLine) -> str:
+    """A line's folded text without a registration number in brackets at its end."""
+    return _TRAILING_REG.sub("", line.folded)
 
 
 def _clean_name(line: ViewLine, end: int) -> int:
