@@ -30,6 +30,7 @@ from typing import Any
 
 from common import database, percentile, report
 from queue_peer import run_pgqueuer
+from untxt import heap
 from untxt.db import Database, upgrade
 from untxt.db.documents import add_document
 from untxt.db.models import DocumentRow
@@ -93,6 +94,7 @@ def worker_main(url: str, batch: int, semaphore: Any, start: Any, stop: Any, cla
         else SemaphoreNotifier(semaphore)
     )
     owner = f"bench:{os.getpid()}"
+    heap.settle()  # as an untxt worker process does before its loop
     start.wait()
     while not stop.is_set():
         with db.write() as session:

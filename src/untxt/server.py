@@ -12,7 +12,6 @@ processes' commits as it follows the workers'.
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
 import socket
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from untxt import heap
 from untxt.config import Settings, cpu_count
 from untxt.db.session import Database
 from untxt.logs import get_logger
@@ -64,10 +64,7 @@ def _serve(
     from untxt.app import create_app
 
     api = create_app(settings, db=db, notifier=notifier)
-    # What start-up built stays for the process's life: out of the collector's sight,
-    # it no longer makes each full collection (a pause in some request) longer.
-    gc.collect()
-    gc.freeze()
+    heap.settle()
     # JSON logs: uvicorn's lines (the access log) go through the JSON handler of
     # untxt.logs, with the request id, rather than its own text handlers.
     server = _uvicorn_server()(

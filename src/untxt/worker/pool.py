@@ -10,6 +10,7 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from untxt import heap
 from untxt.config import Settings
 from untxt.db.session import normalize_url
 from untxt.logs import configure_logging, get_logger
@@ -56,6 +57,7 @@ def _worker_main(settings_json: str, semaphore: Any, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     threading.Thread(target=_watch_parent, args=(parent_pid, worker), daemon=True).start()
+    heap.settle()
     worker.run()
 
 
