@@ -9,7 +9,10 @@ from sqlalchemy import select
 
 from untxt.db import Database
 from untxt.db.documents import add_document
-from untxt.db.models import JobRow, ResultRow, TaskRow
+from untxt.db.models import EventRow, JobRow, ResultRow, TaskRow, WebhookDeliveryRow
+from untxt.db.types import utcnow
+from untxt.events import subscriptions
+from untxt.events.webhooks import new_secret
 from untxt.options import JobOptions
 from untxt.queue import (
     Lease,
@@ -43,6 +46,7 @@ def make_job(
     priority: int = 5,
     max_attempts: int = 3,
     owner: str = OWNER,
+    webhook_url: str | None = None,
 ) -> str:
     """Upload a fresh document and enqueue a job on it; returns the job id."""
     with db.write() as session:
@@ -60,7 +64,7 @@ def make_job(
             session,
             owner=owner,
             document=document,
-            options=JobOptions(priority=priority),
+            options=JobOptions(priority=priority, webhook_url=webhook_url),
             max_attempts=max_attempts,
             now=now,
         )
@@ -139,3 +143,27 @@ def result_rows(db: Database, job_id: str) -> list[ResultRow]:
                 select(ResultRow).where(ResultRow.job_id == job_id).order_by(ResultRow.format)
             )
         )
+
+
+def subscribe(db: Database, *, owner: str = OWNER, types: list[str] | None = None) -> str:
+    """Subscribe ``owner`` to ``types`` (all: ``None``) at a URL named for the owner."""
+    with db.write() as session:
+        return subscriptions.create_subscription(
+            session,
+            owner=owner,
+            url=f"https://{owner}.example.com/hook",
+            event_types=types,
+            secret=new_secret(),
+            now=utcnow(),
+        ).id
+
+
+def fanned_out(db: Database) -> list[tuple[str | None, str, str]]:
+    """(subscription, event type, url) of every delivery, in creation order."""
+    with db.read() as session:
+        rows = session.execute(
+            select(WebhookDeliveryRow.subscription_id, EventRow.type, WebhookDeliveryRow.url)
+            .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
+            .order_by(WebhookDeliveryRow.id)
+        ).all()
+    return [(r[0], r[1], r[2]) for r in rows]

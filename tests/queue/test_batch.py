@@ -3,11 +3,13 @@ queue one by one, kept in a few statements."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+import psycopg
 import pytest
 
 from tests.queue.helpers import (
@@ -15,6 +17,7 @@ from tests.queue.helpers import (
     POLICY,
     TTL,
     claim_one,
+    fanned_out,
     job_row,
     later,
     make_job,
@@ -22,13 +25,21 @@ from tests.queue.helpers import (
     reap,
     result_rows,
     results_for,
+    subscribe,
     task_row,
 )
 from untxt.db import Database
 from untxt.db.types import utcnow
-from untxt.queue import Finished, Lease, Outcome, claim_many, complete_only_pages
+from untxt.queue import (
+    Finished,
+    Lease,
+    Outcome,
+    claim_many,
+    complete_only_page,
+    complete_only_pages,
+)
 from untxt.queue.jobs import cancel_job
-from untxt.queue.outbox import read_events
+from untxt.queue.outbox import EVENTS_CHANNEL, on_commit, read_events
 
 
 def _claim(db: Database, worker: str, now: datetime, limit: int) -> list[Lease]:
@@ -179,6 +190,91 @@ def test_a_job_that_failed_meanwhile_is_not_completed(db: Database) -> None:
     assert job_row(db, job_id).status == "failed"
     assert _complete(db, [lease], t1) == {lease.task_id: Outcome.LOST}
     assert job_row(db, job_id).status == "failed"
+
+
+@pytest.mark.parametrize("fraction", [0, 250_001], ids=["whole second", "fraction"])
+def test_a_batch_writes_the_events_one_by_one_writes(db: Database, fraction: int) -> None:
+    """A job claimed and completed in a batch gets the events, payloads included, of
+    one claimed and completed on its own at the same times (but for its own ids):
+    on PostgreSQL the batch's statements build them, one by one Python does."""
+    now = utcnow().replace(microsecond=fraction)
+    alone = make_job(db, now, priority=9)
+    batched = make_job(db, now)
+    t1, t2 = later(now, 1.5), later(now, 3)
+    lease = must_claim(db, "w1", t1)
+    leases = _claim(db, "w2", t1, 5)
+    with db.write() as session:
+        complete_only_page(session, lease, results=results_for(alone), now=t2)
+    _complete(db, leases, t2)
+
+    def events(job_id: str) -> list[tuple[str, str, datetime]]:
+        job = job_row(db, job_id)
+        with db.read() as session:
+            return [
+                (
+                    e.type,
+                    json.dumps(e.data, sort_keys=True)
+                    .replace(job_id, "<job>")
+                    .replace(job.document_id, "<document>"),
+                    e.created_at,
+                )
+                for e in read_events(session, owner=None, job_id=job_id)
+            ]
+
+    assert events(batched) == events(alone)
+    assert [data for type, data, _ in events(batched) if type == "job.completed"] != []
+
+
+def test_a_batch_routes_each_event_to_subscriptions_and_the_jobs_webhook(db: Database) -> None:
+    """Every event of a job claimed and completed in a batch goes to the owner's
+    subscription and to the job's own webhook, in the order the events were written."""
+    now = utcnow()
+    every = subscribe(db)
+    hook = "https://hooks.example.com/job"
+    make_job(db, now, webhook_url=hook)
+    _complete(db, _claim(db, "w1", later(now, 1), 5), later(now, 2))
+    url = f"https://{OWNER}.example.com/hook"
+    assert fanned_out(db) == [
+        delivery
+        for type in ("queued", "processing", "progress", "completed")
+        for delivery in [(every, f"job.{type}", url), (None, f"job.{type}", hook)]
+    ]
+
+
+def test_a_batch_announces_the_last_event_of_its_claim_and_of_its_completion(
+    db: Database,
+) -> None:
+    """Readers in this process are told of the last event each of a batch's
+    transactions wrote; on PostgreSQL listeners get one notice of it, and none of the
+    events before it."""
+    now = utcnow()
+    jobs = [make_job(db, now) for _ in range(3)]
+    listener = None
+    if db.dialect == "postgresql":
+        listener = psycopg.connect(db.conninfo(), autocommit=True)
+        listener.execute(f"LISTEN {EVENTS_CHANNEL}")
+    told: list[int] = []
+    stop = on_commit(told.append)
+    try:
+        _complete(db, _claim(db, "w1", later(now, 1), 5), later(now, 2))
+        notices = [] if listener is None else list(listener.notifies(timeout=0.5))
+    finally:
+        stop()
+        if listener is not None:
+            listener.close()
+    last: dict[str, int] = {}
+    written: set[int] = set()
+    with db.read() as session:
+        for job_id in jobs:
+            for e in read_events(session, owner=None, job_id=job_id):
+                last[e.type] = max(e.id, last.get(e.type, 0))
+                if e.type != "job.queued":
+                    written.add(e.id)
+    assert told == [last["job.processing"], last["job.completed"]]
+    if listener is not None:
+        # The channel is database-wide (other test schemas share it): look for ours.
+        ours = {int(n.payload) for n in notices} & written
+        assert ours == {last["job.processing"], last["job.completed"]}
 
 
 def test_complete_only_pages_refuses_jobs_of_several_pages(db: Database) -> None:

@@ -14,6 +14,7 @@ from tests.queue.helpers import (
     OWNER,
     POLICY,
     TTL,
+    fanned_out,
     finish_job,
     finish_page,
     job_row,
@@ -21,14 +22,13 @@ from tests.queue.helpers import (
     make_job,
     must_claim,
     reap,
+    subscribe,
 )
 from untxt.db import Database
 from untxt.db.documents import add_document
 from untxt.db.models import EventRow, WebhookDeliveryRow, WebhookSubscriptionRow
 from untxt.db.types import utcnow
 from untxt.errors import ConflictError
-from untxt.events import subscriptions
-from untxt.events.webhooks import new_secret
 from untxt.options import JobOptions
 from untxt.queue import Outcome, fail_task
 from untxt.queue.batches import create_batch
@@ -372,36 +372,13 @@ def test_postgres_notifies_the_last_of_events_recorded_together(db: Database) ->
         listener.close()
 
 
-def _subscribe(db: Database, *, owner: str = OWNER, types: list[str] | None = None) -> str:
-    with db.write() as session:
-        return subscriptions.create_subscription(
-            session,
-            owner=owner,
-            url=f"https://{owner}.example.com/hook",
-            event_types=types,
-            secret=new_secret(),
-            now=utcnow(),
-        ).id
-
-
-def _fanned_out(db: Database) -> list[tuple[str | None, str, str]]:
-    """(subscription, event type, url) of every delivery, in creation order."""
-    with db.read() as session:
-        rows = session.execute(
-            select(WebhookDeliveryRow.subscription_id, EventRow.type, WebhookDeliveryRow.url)
-            .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
-            .order_by(WebhookDeliveryRow.id)
-        ).all()
-    return [(r[0], r[1], r[2]) for r in rows]
-
-
 def test_events_fan_out_to_the_owners_matching_enabled_subscriptions(db: Database) -> None:
     """In the event's transaction: one pending delivery per subscription that takes it."""
     now = utcnow()
-    every = _subscribe(db)
-    finals = _subscribe(db, types=["job.cancelled", "job.failed"])
-    _subscribe(db, owner="bob")
-    disabled = _subscribe(db)
+    every = subscribe(db)
+    finals = subscribe(db, types=["job.cancelled", "job.failed"])
+    subscribe(db, owner="bob")
+    disabled = subscribe(db)
     with db.write() as session:
         session.execute(
             update(WebhookSubscriptionRow)
@@ -412,7 +389,7 @@ def test_events_fan_out_to_the_owners_matching_enabled_subscriptions(db: Databas
     with db.write() as session:
         cancel_job(session, owner=OWNER, job_id=job_id, now=now)
     url = f"https://{OWNER}.example.com/hook"
-    assert _fanned_out(db) == [
+    assert fanned_out(db) == [
         (every, "job.queued", url),
         (every, "job.cancelled", url),
         (finals, "job.cancelled", url),
@@ -447,7 +424,7 @@ def test_a_jobs_webhook_url_gets_every_event_of_that_job(db: Database) -> None:
     make_job(db, now)  # another job of the owner, without a URL
     lease = must_claim(db, "w1", now)
     assert lease.job_id == job.id
-    assert _fanned_out(db) == [
+    assert fanned_out(db) == [
         (None, "job.queued", "https://hooks.example.com/job"),
         (None, "job.processing", "https://hooks.example.com/job"),
     ]
@@ -471,7 +448,7 @@ def test_events_recorded_together_route_as_one_by_one(db: Database) -> None:
     """record_events: each job's event goes to the subscriptions that take it and to its
     own webhook, with payloads and ids in the order asked."""
     now = utcnow()
-    every = _subscribe(db, types=["job.progress"])
+    every = subscribe(db, types=["job.progress"])
     with db.write() as session:
         document, _ = add_document(
             session,
@@ -503,7 +480,7 @@ def test_events_recorded_together_route_as_one_by_one(db: Database) -> None:
         (hooked, "job.progress", hooked),
     ]
     url = f"https://{OWNER}.example.com/hook"
-    assert _fanned_out(db) == [
+    assert fanned_out(db) == [
         (None, "job.queued", "https://hooks.example.com/job"),
         (every, "job.progress", url),
         (None, "job.progress", "https://hooks.example.com/job"),

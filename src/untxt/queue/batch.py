@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from untxt.db.extractions import store_extraction
 from untxt.queue import statements as sql
-from untxt.queue.batch_pg import CLAIM_AND_START, FINISH_AND_COUNT
+from untxt.queue.batch_pg import CLAIM_AND_START, FINISH_AND_COUNT, FINISH_COUNT_AND_RECORD
 from untxt.queue.finish import Outcome, StoredResult
 from untxt.queue.lease import Lease
-from untxt.queue.outbox_many import record_events
+from untxt.queue.outbox import iso, result_links
+from untxt.queue.outbox_many import events_written, record_events
 from untxt.queue.statements import run
 from untxt.queue.transitions import settle_cancel
 from untxt.search.index import index_pages
@@ -42,8 +43,9 @@ def claim_many(
     """Take up to ``limit`` runnable tasks; the leases come highest priority and oldest
     first, the order in which to run them."""
     params = {"now": now, "owner": owner, "expires": now + timedelta(seconds=ttl)}
-    if _postgresql(session):
-        rows = run(session, CLAIM_AND_START, **params, limit=limit).all()
+    postgresql = _postgresql(session)
+    if postgresql:
+        rows = run(session, CLAIM_AND_START, **params, limit=limit, now_iso=iso(now)).all()
         tasks = [(row.task_id, row) for row in rows]
         # A job of several tasks comes once per task, the same row each time.
         started: Sequence[Any] = list({row.id: row for row in rows if row.id is not None}.values())
@@ -63,9 +65,13 @@ def claim_many(
     ]
     if retried:
         session.connection().execute(sql.START_JOB, retried)
-    record_events(
-        session, [("job.processing", job) for job in sorted(started, key=_by_id)], now=now
-    )
+    jobs_started = sorted(started, key=_by_id)
+    if postgresql:  # the claim wrote their events
+        events_written(
+            session, [("job.processing", job, job.event_id) for job in jobs_started], now=now
+        )
+    else:
+        record_events(session, [("job.processing", job) for job in jobs_started], now=now)
     return [
         Lease(
             task_id=task_id,
@@ -80,21 +86,32 @@ def claim_many(
 
 
 def _end_leases(
-    session: Session, finished: Sequence[Finished], *, owner: str, now: datetime
+    session: Session,
+    finished: Sequence[Finished],
+    *,
+    owner: str,
+    now: datetime,
+    record: bool,
 ) -> tuple[set[int], list[Any]]:
     """End the leases that still hold as done and count their jobs' pages: the ids of
-    the tasks whose lease held, and the rows of the jobs counted, as the count left them."""
+    the tasks whose lease held, and the rows of the jobs counted, as the count left them.
+    With ``record`` (PostgreSQL only) the same statement writes the counted jobs' events,
+    their ids in the rows (``progress_event``, ``completed_event``)."""
     tasks = [f.lease.task_id for f in finished]
     attempts = [f.lease.attempts for f in finished]
     if _postgresql(session):
-        rows = run(
-            session,
-            FINISH_AND_COUNT,
-            fence_tasks=tasks,
-            fence_attempts=attempts,
-            owner=owner,
-            now=now,
-        ).all()
+        leases = {"fence_tasks": tasks, "fence_attempts": attempts, "owner": owner, "now": now}
+        if record:
+            links = {
+                f.lease.job_id: result_links(f.lease.job_id, sorted({r.format for r in f.results}))
+                for f in finished
+                if f.results
+            }
+            rows = run(
+                session, FINISH_COUNT_AND_RECORD, **leases, results=links, now_iso=iso(now)
+            ).all()
+        else:
+            rows = run(session, FINISH_AND_COUNT, **leases).all()
         return {row.task_id for row in rows}, [row for row in rows if row.id is not None]
     fences = list(zip(tasks, attempts, strict=True))
     held = {
@@ -126,7 +143,10 @@ def complete_only_pages(
     owners = {f.lease.owner for f in finished}
     if len(owners) != 1:
         raise ValueError("the leases of one batch have one owner")
-    held, counted_jobs = _end_leases(session, finished, owner=owners.pop(), now=now)
+    # On PostgreSQL the count writes the events too, unless fields are stored: their
+    # completion events name the fields, which are stored after the count.
+    record = _postgresql(session) and all(f.fields is None for f in finished)
+    held, counted_jobs = _end_leases(session, finished, owner=owners.pop(), now=now, record=record)
     by_job = {f.lease.job_id: f for f in finished if f.lease.task_id in held}
     if not by_job:
         return outcomes
@@ -156,18 +176,28 @@ def complete_only_pages(
         if fields is not None:
             store_extraction(session, job_id=job.id, data=fields, now=now)
         index_pages(session, job.id, by_job[job.id].search)
-    # Each job's page was counted while it was processing: that is its progress event.
-    counted = [SimpleNamespace(**{**job._mapping, "status": "processing"}) for job in ended]
-    progress = [("job.progress", job) for job in counted]
-    # The results are those just stored: a job's results are written only by the
-    # transaction that completes it.
-    formats = {job.id: sorted({r.format for r in by_job[job.id].results}) for job in done}
-    record_events(
-        session,
-        [*progress, *(("job.completed", job) for job in done)],
-        now=now,
-        formats=formats,
-    )
+    if record:
+        events_written(
+            session,
+            [
+                *(("job.progress", job, job.progress_event) for job in ended),
+                *(("job.completed", job, job.completed_event) for job in done),
+            ],
+            now=now,
+        )
+    else:
+        # Each job's page was counted while it was processing: that is its progress event.
+        counted = [SimpleNamespace(**{**job._mapping, "status": "processing"}) for job in ended]
+        progress = [("job.progress", job) for job in counted]
+        # The results are those just stored: a job's results are written only by the
+        # transaction that completes it.
+        formats = {job.id: sorted({r.format for r in by_job[job.id].results}) for job in done}
+        record_events(
+            session,
+            [*progress, *(("job.completed", job) for job in done)],
+            now=now,
+            formats=formats,
+        )
     for job in done:
         outcomes[by_job[job.id].lease.task_id] = Outcome.DONE
     for job in ended:

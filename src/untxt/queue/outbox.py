@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -126,7 +126,8 @@ _delivery_listeners: list[Callable[[], None]] = []
 _listeners_lock = threading.Lock()
 
 
-def _iso(value: datetime) -> str:
+def iso(value: datetime) -> str:
+    """``value`` as events write a time: ISO 8601, ``Z`` for UTC."""
     # Keyed by the offset too: equal instants in two zones are written apart.
     return _iso_in(value, value.utcoffset())
 
@@ -135,6 +136,11 @@ def _iso(value: datetime) -> str:
 def _iso_in(value: datetime, _offset: timedelta | None) -> str:
     # Cached: the events a worker writes together share their time, and often their job's.
     return value.isoformat().replace("+00:00", "Z")
+
+
+def result_links(job_id: str, formats: Iterable[str]) -> dict[str, str]:
+    """The addresses of a completed job's results, by format, as its event gives them."""
+    return {fmt: f"/v1/jobs/{job_id}/result?format={fmt}" for fmt in formats}
 
 
 def event_payload(
@@ -154,16 +160,16 @@ def event_payload(
         "owner": job.owner,
         "status": job.status,
         "progress": {"pages_done": job.pages_done, "pages_total": job.pages_total},
-        "created_at": _iso(job.created_at),
-        "updated_at": _iso(job.updated_at),
+        "created_at": iso(job.created_at),
+        "updated_at": iso(job.updated_at),
     }
     if job.status == "failed":
         data["error"] = job.error
     if job.status == "completed" and result_formats is not None:
-        data["results"] = {fmt: f"/v1/jobs/{job.id}/result?format={fmt}" for fmt in result_formats}
+        data["results"] = result_links(job.id, result_formats)
     if job.status == "completed" and fields is not None:
         data["document_type"], data["fields"] = fields
-    return {"type": type, "timestamp": _iso(now), "data": data}
+    return {"type": type, "timestamp": iso(now), "data": data}
 
 
 def event_recorded(session: Session, event_id: int) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, String, bindparam, cast, column, func, insert, lite
 from sqlalchemy.orm import Session
 
 from untxt.db.types import utc_param
+from untxt.metrics import hooks as metrics_hooks
 from untxt.queue.outbox import (
     EVENT_TYPES,
     EVENTS,
@@ -114,3 +115,16 @@ def record_events(
         route_event(session, job, event_id=event_id, type=type, now=now)
     event_recorded(session, max(ids))
     return ids
+
+
+def events_written(
+    session: Session, events: Sequence[tuple[str, Any, int]], *, now: datetime
+) -> None:
+    """Count and route events that a statement of the caller's wrote, and announced, as
+    :func:`record_events` does those it writes: each a type, the job it is about (as
+    the statement returned it) and the event's id, in the order written."""
+    for type, job, event_id in events:
+        metrics_hooks.job_event(session, type, job, now)
+        route_event(session, job, event_id=event_id, type=type, now=now)
+    if events:
+        event_recorded(session, max(event_id for _, _, event_id in events))
