@@ -6,6 +6,7 @@ unknown one: 404. To cover a new endpoint, add it to ``FOREIGN_REQUESTS``.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,9 @@ from tests import samples
 from tests.api.helpers import assert_problem
 from tests.auth_helpers import bearer, make_user_key
 from tests.conftest import drain, make_settings
+from untxt.app import create_app
 from untxt.config import Settings
+from untxt.engines import EngineRegistry
 from untxt.worker import Worker
 
 
@@ -87,16 +90,38 @@ FOREIGN_REQUESTS: dict[str, Request] = {
 }
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def _settings(data_dir: Path) -> Settings:
     """Webhooks may point here, and nothing is delivered: only who sees them matters."""
-    return make_settings(
-        tmp_path / "data", webhook_delivery=False, webhook_allowed_hosts="127.0.0.1"
-    )
+    return make_settings(data_dir, webhook_delivery=False, webhook_allowed_hosts="127.0.0.1")
+
+
+@pytest.fixture(scope="module")
+def prepared(
+    tmp_path_factory: pytest.TempPathFactory, engines: EngineRegistry
+) -> tuple[Path, Owned]:
+    """Alice's things, made once: OCR of her jobs is most of a test's cost. Each test
+    works on a copy of this data dir, so what one test deletes the next still finds."""
+    data_dir = tmp_path_factory.mktemp("isolation") / "data"
+    app = create_app(_settings(data_dir), engines=engines)
+    with TestClient(app) as client:
+        state = client.app.state.untxt  # type: ignore[attr-defined]
+        worker = Worker(state.settings, db=state.db, storage=state.storage, engines=engines)
+        owned = _make_owned(client, worker)
+    return data_dir, owned
 
 
 @pytest.fixture
-def owned(client: TestClient, worker: Worker) -> Owned:
+def settings(prepared: tuple[Path, Owned], tmp_path: Path) -> Settings:
+    shutil.copytree(prepared[0], tmp_path / "data")
+    return _settings(tmp_path / "data")
+
+
+@pytest.fixture
+def owned(prepared: tuple[Path, Owned]) -> Owned:
+    return prepared[1]
+
+
+def _make_owned(client: TestClient, worker: Worker) -> Owned:
     """Alice's document, completed job, batch, comparison and key; bob has none of his own."""
     alice = make_user_key(client, "alice@example.com")
     bob = make_user_key(client, "bob@example.com")
