@@ -75,3 +75,13 @@ def test_the_same_pages_every_time(samples: list[InvoiceSample]) -> None:
     again = invoice_samples()
     assert [s.fields for s in again] == [s.fields for s in samples]
     assert png_bytes(again[0]) == png_bytes(samples[0])
+
+
+def test_an_invoice_asked_for_by_name_is_the_same_page_as_among_all(
+    samples: list[InvoiceSample],
+) -> None:
+    wanted = [samples[3], samples[-1]]
+    alone = invoice_samples([sample.name for sample in wanted])
+    assert [s.name for s in alone] == [s.name for s in wanted]
+    assert [s.fields for s in alone] == [s.fields for s in wanted]
+    assert [png_bytes(s) for s in alone] == [png_bytes(s) for s in wanted]

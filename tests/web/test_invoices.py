@@ -15,7 +15,7 @@ from tests.worker.helpers import wait_for
 
 def _extracted_invoice(server: Server) -> tuple[str, dict[str, object]]:
     """Submit a rendered invoice with extraction on, wait for it; its job id and true fields."""
-    sample = next(s for s in invoice_samples() if s.name == "en-classic-usd-1")
+    (sample,) = invoice_samples(["en-classic-usd-1"])
     response = server.http.post(
         "/v1/ocr",
         files={"file": ("larkspur-invoice.png", png_bytes(sample), "image/png")},

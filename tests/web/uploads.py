@@ -35,7 +35,8 @@ def tag() -> str:
 
 
 def invoice(name: str) -> InvoiceSample:
-    return next(sample for sample in invoice_samples() if sample.name == name)
+    (sample,) = invoice_samples([name])
+    return sample
 
 
 def unique_png(image: Image.Image, label: str) -> bytes:
