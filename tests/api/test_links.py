@@ -7,7 +7,6 @@ runs against a real SeaweedFS, which checks signatures and expiry itself.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from tests.auth_helpers import bearer, make_user_key
 from tests.conftest import drain, make_settings
 from tests.s3 import use_credentials
 from tests.seaweedfs import KMS_KEY_ID, SeaweedFS
+from tests.worker.helpers import wait_for
 from untxt.app import create_app
 from untxt.engines import EngineRegistry
 from untxt.storage.links import issue_link, link_key
@@ -202,7 +202,7 @@ def test_on_s3_results_are_stored_encrypted_and_a_presigned_link_expires(
     assert 'filename="scan.txt"' in downloaded.headers["content-disposition"]
     tampered = body["url"].replace("X-Amz-Expires=2", "X-Amz-Expires=3600")
     assert httpx.get(tampered).status_code == 403
-    time.sleep(3)
+    wait_for(lambda: httpx.get(body["url"]).status_code == 403, timeout=3, interval=0.1)
     assert httpx.get(body["url"]).status_code == 403
 
 

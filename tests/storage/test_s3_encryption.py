@@ -7,7 +7,6 @@ the bytes at rest are not the bytes written.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,6 +16,7 @@ import pytest
 from tests.conftest import make_settings
 from tests.s3 import use_credentials
 from tests.seaweedfs import KMS_KEY_ID, SeaweedFS
+from tests.worker.helpers import wait_for
 from untxt.config import Settings
 from untxt.storage import open_storage
 from untxt.storage.s3 import S3BlobStore
@@ -125,7 +125,7 @@ def test_a_presigned_url_serves_the_encrypted_object_as_named_until_it_expires(
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     assert 'filename="scan 1.txt"' in response.headers["content-disposition"]
 
-    time.sleep(3)
+    wait_for(lambda: httpx.get(url).status_code == 403, timeout=3, interval=0.1)
     expired = httpx.get(url)
     assert expired.status_code == 403
     assert b"expired" in expired.content
