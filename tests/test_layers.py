@@ -22,6 +22,7 @@ SOURCE = Path(untxt.__file__).parent
 LAYERS: list[set[str]] = [
     {
         "errors",
+        "heap",
         "ids",
         "version",
         "rate_notation",

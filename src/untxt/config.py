@@ -101,6 +101,14 @@ class Settings(BaseSettings):
         description="API processes `untxt serve` runs on its port; 0: one per CPU on an "
         "API-only node (workers 0), one beside OCR workers.",
     )
+    submit_concurrency: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Uploads one API process checks, stores and records at once; the "
+        "others wait their turn, first come first served. 0: 3 with local storage, 16 "
+        "with S3 (whose writes wait on the network rather than the CPU).",
+    )
     max_upload_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest accepted upload.")
     max_pages: int = Field(2000, gt=0, description="Most pages accepted in one document.")
     max_image_pixels: int = Field(

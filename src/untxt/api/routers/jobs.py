@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Literal
 
+from anyio import to_thread
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from untxt.api import idempotency
 from untxt.api.deps import NO_CONTROL_CHARACTERS, AppState, PrincipalDep, StateDep
@@ -76,8 +77,11 @@ async def submit_ocr(
 ) -> Response:
     """Upload a file and queue it for OCR in one call; returns before any OCR runs, or,
     with ``wait``, once the job has finished if that takes at most ``wait`` seconds."""
-    accepted = await run_in_threadpool(
-        _submit_ocr, file, state, principal.owner, key, options, format if wait else None
+    # In turn with the process's other uploads (AppState.submit_turns), first come first
+    # served.
+    accepted = await to_thread.run_sync(
+        partial(_submit_ocr, file, state, principal.owner, key, options, format if wait else None),
+        limiter=state.submit_turns,
     )
     if not wait:
         return accepted

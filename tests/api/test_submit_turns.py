@@ -1,0 +1,67 @@
+"""Uploads take turns: one API process works on a few at once, the others wait in order."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.conftest import make_settings
+from untxt.api.deps import submit_slots
+from untxt.app import create_app
+from untxt.engines import EngineRegistry
+
+
+def test_three_turns_with_local_storage_and_sixteen_with_s3(tmp_path: Path) -> None:
+    assert submit_slots(make_settings(tmp_path)) == 3
+    assert submit_slots(make_settings(tmp_path, storage_url="s3://bucket/untxt")) == 16
+    assert submit_slots(make_settings(tmp_path, submit_concurrency=5)) == 5
+
+
+def _png(shade: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (64, 32), shade).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_uploads_beyond_the_turns_wait_and_are_all_accepted(
+    tmp_path: Path, engines: EngineRegistry
+) -> None:
+    """Eight uploads at once with two turns: never more than two stored at a time, and
+    every one accepted as its own job."""
+    app = create_app(make_settings(tmp_path, submit_concurrency=2), engines=engines)
+    state = app.state.untxt
+    put = state.storage.put
+    active, most = 0, 0
+    lock = threading.Lock()
+
+    def counted_put(key: str, data: bytes) -> None:
+        nonlocal active, most
+        with lock:
+            active += 1
+            most = max(most, active)
+        time.sleep(0.05)  # a slow disk: the others pile up meanwhile
+        try:
+            put(key, data)
+        finally:
+            with lock:
+                active -= 1
+
+    state.storage.put = counted_put
+    with TestClient(app) as client, ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(
+                lambda shade: client.post(
+                    "/v1/ocr", files={"file": (f"{shade}.png", _png(shade), "image/png")}
+                ),
+                range(8),
+            )
+        )
+    assert [answer.status_code for answer in answers] == [202] * 8
+    assert len({answer.json()["id"] for answer in answers}) == 8
+    assert most == 2
