@@ -3,11 +3,11 @@ queue one by one, kept in a few statements."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -29,17 +29,17 @@ from tests.queue.helpers import (
     task_row,
 )
 from untxt.db import Database
+from untxt.db.models import EventRow
 from untxt.db.types import utcnow
 from untxt.queue import (
     Finished,
     Lease,
     Outcome,
     claim_many,
-    complete_only_page,
     complete_only_pages,
 )
 from untxt.queue.jobs import cancel_job
-from untxt.queue.outbox import EVENTS_CHANNEL, on_commit, read_events
+from untxt.queue.outbox import EVENTS_CHANNEL, on_commit, read_events, record_event
 
 
 def _claim(db: Database, worker: str, now: datetime, limit: int) -> list[Lease]:
@@ -192,37 +192,37 @@ def test_a_job_that_failed_meanwhile_is_not_completed(db: Database) -> None:
     assert job_row(db, job_id).status == "failed"
 
 
-@pytest.mark.parametrize("fraction", [0, 250_001], ids=["whole second", "fraction"])
-def test_a_batch_writes_the_events_one_by_one_writes(db: Database, fraction: int) -> None:
-    """A job claimed and completed in a batch gets the events, payloads included, of
-    one claimed and completed on its own at the same times (but for its own ids):
-    on PostgreSQL the batch's statements build them, one by one Python does."""
-    now = utcnow().replace(microsecond=fraction)
-    alone = make_job(db, now, priority=9)
-    batched = make_job(db, now)
-    t1, t2 = later(now, 1.5), later(now, 3)
-    lease = must_claim(db, "w1", t1)
-    leases = _claim(db, "w2", t1, 5)
+def _rebuilt(db: Database, job_id: str, type: str, now: datetime) -> dict[str, Any]:
+    """The payload :func:`record_event` builds in Python from the job row as it is."""
     with db.write() as session:
-        complete_only_page(session, lease, results=results_for(alone), now=t2)
+        event = session.get(EventRow, record_event(session, type=type, job_id=job_id, now=now))
+        assert event is not None
+        data: dict[str, Any] = event.data
+        session.rollback()
+    return data
+
+
+@pytest.mark.parametrize("fraction", [0, 250_001], ids=["whole second", "fraction"])
+def test_a_batch_writes_the_payloads_record_event_builds(db: Database, fraction: int) -> None:
+    """The events of a batch's claim and completion carry the payloads that Python builds
+    from the job row (on PostgreSQL the statements build them), whole-second and
+    fractional times alike; the progress event is the completed job still processing."""
+    now = utcnow().replace(microsecond=fraction)
+    job_id = make_job(db, now)
+    t1, t2 = later(now, 1.5), later(now, 3)
+    leases = _claim(db, "w1", t1, 5)
+    processing = _rebuilt(db, job_id, "job.processing", t1)
     _complete(db, leases, t2)
-
-    def events(job_id: str) -> list[tuple[str, str, datetime]]:
-        job = job_row(db, job_id)
-        with db.read() as session:
-            return [
-                (
-                    e.type,
-                    json.dumps(e.data, sort_keys=True)
-                    .replace(job_id, "<job>")
-                    .replace(job.document_id, "<document>"),
-                    e.created_at,
-                )
-                for e in read_events(session, owner=None, job_id=job_id)
-            ]
-
-    assert events(batched) == events(alone)
-    assert [data for type, data, _ in events(batched) if type == "job.completed"] != []
+    completed = _rebuilt(db, job_id, "job.completed", t2)
+    progress = {**completed, "type": "job.progress"}
+    progress["data"] = {k: v for k, v in completed["data"].items() if k != "results"}
+    progress["data"]["status"] = "processing"
+    with db.read() as session:
+        written = {e.type: e.data for e in read_events(session, owner=None, job_id=job_id)}
+    assert written["job.processing"] == processing
+    assert written["job.progress"] == progress
+    assert written["job.completed"] == completed
+    assert set(completed["data"]["results"]) == {"json", "text"}
 
 
 def test_a_batch_routes_each_event_to_subscriptions_and_the_jobs_webhook(db: Database) -> None:
