@@ -16,12 +16,12 @@ from tests.queue.helpers import (
     job_row,
     later,
     must_claim,
+    png_document,
     result_rows,
     results_for,
     task_rows,
 )
 from untxt.db import Database
-from untxt.db.documents import add_document
 from untxt.db.models import DocumentRow
 from untxt.db.session import transaction
 from untxt.db.types import utcnow
@@ -34,18 +34,7 @@ OPTIONS = JobOptions(outputs=["json", "text"])
 
 
 def _document(db: Database, now: datetime, sha256: str) -> DocumentRow:
-    with db.write() as session:
-        document, _ = add_document(
-            session,
-            owner=OWNER,
-            sha256=sha256,
-            filename="scan.png",
-            media_type="image/png",
-            size=1,
-            pages=1,
-            now=now,
-        )
-    return document
+    return png_document(db, now, sha256=sha256, size=1)
 
 
 def _in_transaction(session: Session) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from untxt.db import Database
 from untxt.db.documents import add_document
-from untxt.db.models import EventRow, JobRow, ResultRow, TaskRow, WebhookDeliveryRow
+from untxt.db.models import DocumentRow, EventRow, JobRow, ResultRow, TaskRow, WebhookDeliveryRow
 from untxt.db.types import utcnow
 from untxt.events import subscriptions
 from untxt.events.webhooks import new_secret
@@ -36,6 +36,25 @@ POLICY = RetryPolicy(max_attempts=3, base=1.0, cap=4.0)
 def later(now: datetime, seconds: float) -> datetime:
     """``now`` moved forward by ``seconds``."""
     return now + timedelta(seconds=seconds)
+
+
+def png_document(
+    db: Database, now: datetime, *, sha256: str, owner: str = OWNER, size: int = 1234
+) -> DocumentRow:
+    """The owner's uploaded one-page PNG of content ``sha256`` (one row per owner and
+    content: a second upload of it returns the first's)."""
+    with db.write() as session:
+        document, _ = add_document(
+            session,
+            owner=owner,
+            sha256=sha256,
+            filename="scan.png",
+            media_type="image/png",
+            size=size,
+            pages=1,
+            now=now,
+        )
+    return document
 
 
 def make_job(

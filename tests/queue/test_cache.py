@@ -14,12 +14,12 @@ from tests.queue.helpers import (
     job_row,
     later,
     must_claim,
+    png_document,
     result_rows,
     results_for,
     task_rows,
 )
 from untxt.db import Database
-from untxt.db.documents import add_document
 from untxt.db.models import DocumentRow, JobRow
 from untxt.db.types import utcnow
 from untxt.options import JobOptions
@@ -90,18 +90,7 @@ def test_fingerprint_changes_with_the_engine_version() -> None:
 
 def _document(db: Database, now: datetime, owner: str = OWNER) -> DocumentRow:
     """The owner's document of :data:`SHA` (one row per owner and content)."""
-    with db.write() as session:
-        document, _ = add_document(
-            session,
-            owner=owner,
-            sha256=SHA,
-            filename="scan.png",
-            media_type="image/png",
-            size=1234,
-            pages=1,
-            now=now,
-        )
-    return document
+    return png_document(db, now, sha256=SHA, owner=owner)
 
 
 def _submit(

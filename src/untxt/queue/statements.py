@@ -106,8 +106,8 @@ def run(session: Session, statement: Executable | PerDialect, **params: Any) -> 
 
 # -- claiming -----------------------------------------------------------------
 
-#: Lease the highest-priority, oldest runnable task; PostgreSQL skips rows that
-#: other claimers hold, SQLite's write lock serialises claimers.
+#: Lease the highest-priority, oldest runnable task (SQLite, whose write lock
+#: serialises claimers; PostgreSQL claims one as many, see :mod:`untxt.queue.batch_pg`).
 CLAIM = (
     update(TASKS)
     .where(
