@@ -50,7 +50,7 @@ def _rate_limit(response: Any) -> dict[str, str]:
 def test_submits_over_the_limit_get_a_429_problem_with_retry_after(
     settings: Settings, engines: EngineRegistry
 ) -> None:
-    with limited_client(settings, engines, rate_limit_submit="2/minute") as client:
+    with limited_client(settings, engines, rate_limit_submit="2/hour") as client:
         accepted = [submit(client, samples.png([f"P{i}"])) for i in range(2)]
         refused = submit(client, samples.png(["P3"]))
         jobs = client.get("/v1/jobs").json()["items"]
@@ -58,8 +58,8 @@ def test_submits_over_the_limit_get_a_429_problem_with_retry_after(
     assert [r.status_code for r in accepted] == [202, 202]
     body = assert_problem(refused, 429, "rate-limited")
     assert "submit" in body["detail"]
-    assert 1 <= int(refused.headers["retry-after"]) <= 60
-    assert refused.headers["ratelimit-policy"] == '"submit";q=2;w=60'
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600
+    assert refused.headers["ratelimit-policy"] == '"submit";q=2;w=3600'
     assert _rate_limit(refused)["r"] == "0"
     assert len(jobs) == 2  # the refused submit created nothing
 
@@ -67,17 +67,17 @@ def test_submits_over_the_limit_get_a_429_problem_with_retry_after(
 def test_successful_answers_count_down_the_remaining_requests(
     settings: Settings, engines: EngineRegistry
 ) -> None:
-    with limited_client(settings, engines, rate_limit_read="5/minute") as client:
+    with limited_client(settings, engines, rate_limit_read="5/hour") as client:
         answers = [client.get("/v1/jobs") for _ in range(3)]
 
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [_rate_limit(a)["r"] for a in answers] == ["4", "3", "2"]
-    assert {a.headers["ratelimit-policy"] for a in answers} == {'"read";q=5;w=60'}
+    assert {a.headers["ratelimit-policy"] for a in answers} == {'"read";q=5;w=3600'}
 
 
 def test_reads_and_submits_are_counted_apart(settings: Settings, engines: EngineRegistry) -> None:
     with limited_client(
-        settings, engines, rate_limit_read="2/minute", rate_limit_submit="2/minute"
+        settings, engines, rate_limit_read="2/hour", rate_limit_submit="2/hour"
     ) as client:
         reads = [client.get("/v1/documents").status_code for _ in range(3)]
         accepted = submit(client, samples.png(["STILL"]))
@@ -90,7 +90,7 @@ def test_reads_and_submits_are_counted_apart(settings: Settings, engines: Engine
 def test_each_client_address_has_its_own_budget(
     settings: Settings, engines: EngineRegistry
 ) -> None:
-    app = create_app(settings.with_overrides(rate_limit_read="1/minute"), engines=engines)
+    app = create_app(settings.with_overrides(rate_limit_read="1/hour"), engines=engines)
     with (
         TestClient(app, client=("192.0.2.10", 1)) as first,
         TestClient(app, client=("192.0.2.11", 1)) as second,
@@ -107,7 +107,7 @@ def test_each_client_address_has_its_own_budget(
 def test_one_api_key_shares_its_budget_across_addresses(
     settings: Settings, engines: EngineRegistry
 ) -> None:
-    app = create_app(settings.with_overrides(rate_limit_read="2/minute"), engines=engines)
+    app = create_app(settings.with_overrides(rate_limit_read="2/hour"), engines=engines)
     with (
         TestClient(app, client=("192.0.2.20", 1)) as home,
         TestClient(app, client=("192.0.2.21", 1)) as office,
@@ -129,7 +129,7 @@ def test_one_api_key_shares_its_budget_across_addresses(
 
 
 def test_requests_outside_v1_are_not_limited(settings: Settings, engines: EngineRegistry) -> None:
-    with limited_client(settings, engines, rate_limit_read="1/minute") as client:
+    with limited_client(settings, engines, rate_limit_read="1/hour") as client:
         statuses = [client.get("/healthz").status_code for _ in range(5)]
         first = client.get("/healthz")
 
@@ -152,7 +152,7 @@ def test_the_429_is_visible_to_allowed_browser_origins(
 ) -> None:
     origin = "https://app.example.com"
     with limited_client(
-        settings, engines, rate_limit_read="1/minute", cors_origins=origin
+        settings, engines, rate_limit_read="1/hour", cors_origins=origin
     ) as client:
         client.get("/v1/jobs", headers={"Origin": origin})
         refused = client.get("/v1/jobs", headers={"Origin": origin})
@@ -179,7 +179,7 @@ def test_api_nodes_share_limits_through_redis(
 ) -> None:
     # A fresh address per run: the counters outlive the test in the shared Redis.
     ip = f"node-test-{uuid.uuid4().hex}"
-    shared = {"redis_url": redis_url, "rate_limit_read": "3/minute"}
+    shared = {"redis_url": redis_url, "rate_limit_read": "3/hour"}
     with (
         limited_client(settings, engines, ip=ip, **shared) as node_a,
         limited_client(settings, engines, ip=ip, **shared) as node_b,
@@ -200,7 +200,7 @@ def test_an_unreachable_redis_lets_requests_through(
     settings: Settings, engines: EngineRegistry
 ) -> None:
     with limited_client(
-        settings, engines, redis_url="redis://127.0.0.1:1/0", rate_limit_read="1/minute"
+        settings, engines, redis_url="redis://127.0.0.1:1/0", rate_limit_read="1/hour"
     ) as client:
         statuses = [client.get("/v1/jobs").status_code for _ in range(3)]
 
@@ -247,7 +247,7 @@ def test_off_turns_a_limit_off(text: str) -> None:
 
 
 def test_websocket_connections_count_as_reads(settings: Settings, engines: EngineRegistry) -> None:
-    with limited_client(settings, engines, rate_limit_read="1/minute") as client:
+    with limited_client(settings, engines, rate_limit_read="1/hour") as client:
         with client.websocket_connect("/v1/ws"):
             pass
         with pytest.raises(WebSocketDisconnect) as refused, client.websocket_connect("/v1/ws"):

@@ -265,7 +265,7 @@ def test_real_webhook_deliveries_are_counted(db: Database, tmp_path: Path) -> No
 def test_an_answer_given_before_routing_still_names_its_route(
     tmp_path: Path, engines: EngineRegistry
 ) -> None:
-    settings = make_settings(tmp_path / "data", rate_limit_submit="1/minute")
+    settings = make_settings(tmp_path / "data", rate_limit_submit="1/hour")
     with TestClient(create_app(settings, engines=engines)) as client:
         before = scrape(client)
         assert submit(client, images.png(["ONE"])).status_code == 202
