@@ -53,6 +53,9 @@ _ERROR_PAUSE_S = 1.0
 # The shortest pause between two looks for due deliveries (unless the last one claimed
 # all it could): at most 200 looks a second, however many events commit.
 _MIN_GAP_S = 0.005
+# How long the PostgreSQL listener waits for a notice before it looks whether to stop:
+# a stop (each server's shutdown) waits up to this long for it.
+_LISTEN_TICK_S = 0.1
 
 
 def retry_delay(
@@ -249,7 +252,7 @@ class Deliverer:
                     connection.execute(f"LISTEN {EVENTS_CHANNEL}")
                     self._wake.set()  # events may have committed while not listening
                     while not self._stopping.is_set():
-                        for _ in connection.notifies(timeout=0.5, stop_after=1):
+                        for _ in connection.notifies(timeout=_LISTEN_TICK_S, stop_after=1):
                             self._wake.set()
             except psycopg.Error as exc:
                 log.warning("listening for events failed; polling meanwhile", error=str(exc))
