@@ -151,9 +151,7 @@ def test_the_429_is_visible_to_allowed_browser_origins(
     settings: Settings, engines: EngineRegistry
 ) -> None:
     origin = "https://app.example.com"
-    with limited_client(
-        settings, engines, rate_limit_read="1/hour", cors_origins=origin
-    ) as client:
+    with limited_client(settings, engines, rate_limit_read="1/hour", cors_origins=origin) as client:
         client.get("/v1/jobs", headers={"Origin": origin})
         refused = client.get("/v1/jobs", headers={"Origin": origin})
 
