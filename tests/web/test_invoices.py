@@ -8,14 +8,15 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.extract.invoices import invoice_samples, png_bytes
+from tests.extract.invoices import png_bytes
 from tests.web.conftest import Server, screenshot
+from tests.web.uploads import invoice
 from tests.worker.helpers import wait_for
 
 
 def _extracted_invoice(server: Server) -> tuple[str, dict[str, object]]:
     """Submit a rendered invoice with extraction on, wait for it; its job id and true fields."""
-    (sample,) = invoice_samples(["en-classic-usd-1"])
+    sample = invoice("en-classic-usd-1")
     response = server.http.post(
         "/v1/ocr",
         files={"file": ("larkspur-invoice.png", png_bytes(sample), "image/png")},
