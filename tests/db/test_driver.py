@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import JSON, Integer, bindparam, insert, select, text
 
 from tests.queue.helpers import make_job
 from untxt.db import Database
 from untxt.db.driver import DriverStatement
 from untxt.db.models import EventRow, TaskRow, table_of
-from untxt.db.types import utcnow
+from untxt.db.types import UTCDateTime, utcnow
 
 EVENTS = table_of(EventRow)
 TASKS = table_of(TaskRow)
@@ -26,18 +26,11 @@ def _raw(db: Database, table: str, where: str, **params: object) -> list[tuple[o
         ]
 
 
-@pytest.fixture
-def sqlite_db(db: Database) -> Database:
-    if db.dialect != "sqlite":
-        pytest.skip("the driver's statements run on SQLite")
-    return db
-
-
 def test_an_insert_stores_what_core_stores_and_returns_converted_columns(
-    sqlite_db: Database,
+    db: Database,
 ) -> None:
-    job_id = make_job(sqlite_db, utcnow())
-    # A time with an offset other than UTC: both ways store it as naive UTC text.
+    job_id = make_job(db, utcnow())
+    # A time with an offset other than UTC: both ways store the same (naive UTC text on SQLite).
     now = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC).astimezone(timezone(timedelta(hours=7)))
     values = {
         "type": "job.queued",
@@ -48,18 +41,18 @@ def test_an_insert_stores_what_core_stores_and_returns_converted_columns(
         "data": {"type": "job.queued", "text": "é \u2028", "n": [1, None]},
     }
     statement = DriverStatement(insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.created_at))
-    with sqlite_db.write() as session:
+    with db.write() as session:
         ((driver_id, created_at),) = statement.execute(session.connection(), values)
         core_id = session.execute(insert(EVENTS).returning(EVENTS.c.id), values).scalar_one()
 
     assert created_at == now and created_at.tzinfo == UTC
-    (by_driver,) = _raw(sqlite_db, "events", "id = :id", id=driver_id)
-    (by_core,) = _raw(sqlite_db, "events", "id = :id", id=core_id)
+    (by_driver,) = _raw(db, "events", "id = :id", id=driver_id)
+    (by_core,) = _raw(db, "events", "id = :id", id=core_id)
     assert by_driver[1:] == by_core[1:]
 
 
-def test_many_rows_take_the_columns_defaults_as_core_does(sqlite_db: Database) -> None:
-    job_id = make_job(sqlite_db, utcnow())
+def test_many_rows_take_the_columns_defaults_as_core_does(db: Database) -> None:
+    job_id = make_job(db, utcnow())
     now = utcnow()
     rows = [
         {
@@ -74,10 +67,10 @@ def test_many_rows_take_the_columns_defaults_as_core_does(sqlite_db: Database) -
         }
         for page in (2, 3)
     ]
-    with sqlite_db.write() as session:
+    with db.write() as session:
         DriverStatement(insert(TASKS)).execute_many(session.connection(), rows)
         session.execute(insert(TASKS), [row | {"page": row["page"] + 2} for row in rows])
-    stored = _raw(sqlite_db, "tasks", "job_id = :job ORDER BY page", job=job_id)
+    stored = _raw(db, "tasks", "job_id = :job ORDER BY page", job=job_id)
     # Page 1 is the job's own; 2-3 went through the driver, 4-5 through Core.
     assert [row[2] for row in stored] == [1, 2, 3, 4, 5]
     for driver, core in zip(stored[1:3], stored[3:], strict=True):
@@ -85,7 +78,31 @@ def test_many_rows_take_the_columns_defaults_as_core_does(sqlite_db: Database) -
         assert driver[6] == 0  # attempts: the column's default
 
 
-def test_a_bind_without_a_value_is_refused_before_it_runs(sqlite_db: Database) -> None:
+def test_a_bind_without_a_value_is_refused_before_it_runs(db: Database) -> None:
     statement = DriverStatement(select(EVENTS.c.id).where(EVENTS.c.owner == bindparam("owner")))
-    with sqlite_db.write() as session, pytest.raises(ValueError, match="no value"):
+    with db.write() as session, pytest.raises(ValueError, match="no value"):
         statement.execute(session.connection(), {})
+
+
+def test_a_textual_statement_returns_named_rows_converted_as_core_returns_them(
+    db: Database,
+) -> None:
+    job_id = make_job(db, utcnow())
+    statement = (
+        text(
+            "SELECT id AS job_id, owner, created_at, options, pages_total + :extra AS pages"
+            " FROM jobs WHERE id = :job"
+        )
+        .bindparams(bindparam("extra", type_=Integer))
+        .columns(created_at=UTCDateTime(), options=JSON())
+    )
+    params = {"job": job_id, "extra": 2}
+    with db.write() as session:
+        rows = DriverStatement(statement).execute(session.connection(), params)
+        (core,) = session.execute(statement, params).all()
+
+    (row,) = rows
+    assert row._asdict() == dict(core._mapping)
+    assert row.job_id == job_id and row.pages == core.pages
+    assert row.created_at.tzinfo == UTC
+    assert isinstance(row.options, dict)

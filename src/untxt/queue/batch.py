@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from untxt.db.driver import DriverStatement
 from untxt.db.extractions import store_extraction
 from untxt.queue import statements as sql
 from untxt.queue.batch_pg import CLAIM_AND_START, FINISH_AND_COUNT, FINISH_COUNT_AND_RECORD
@@ -31,6 +32,10 @@ from untxt.search.index import index_pages
 from untxt.search.text import PageText
 
 _by_id = attrgetter("id")
+# A worker runs these for every claim and every completion: straight on psycopg.
+_CLAIM_AND_START = DriverStatement(CLAIM_AND_START)
+_FINISH_AND_COUNT = DriverStatement(FINISH_AND_COUNT)
+_FINISH_COUNT_AND_RECORD = DriverStatement(FINISH_COUNT_AND_RECORD)
 
 
 def _postgresql(session: Session) -> bool:
@@ -44,8 +49,11 @@ def claim_many(
     first, the order in which to run them."""
     params = {"now": now, "owner": owner, "expires": now + timedelta(seconds=ttl)}
     postgresql = _postgresql(session)
+    rows: Sequence[Any]
     if postgresql:
-        rows = run(session, CLAIM_AND_START, **params, limit=limit, now_iso=iso(now)).all()
+        rows = _CLAIM_AND_START.execute(
+            session.connection(), {**params, "limit": limit, "now_iso": iso(now)}
+        )
         tasks = [(row.task_id, row) for row in rows]
         # A job of several tasks comes once per task, the same row each time.
         started: Sequence[Any] = list({row.id: row for row in rows if row.id is not None}.values())
@@ -101,17 +109,18 @@ def _end_leases(
     attempts = [f.lease.attempts for f in finished]
     if _postgresql(session):
         leases = {"fence_tasks": tasks, "fence_attempts": attempts, "owner": owner, "now": now}
+        connection = session.connection()
         if record:
             links = {
                 f.lease.job_id: result_links(f.lease.job_id, sorted({r.format for r in f.results}))
                 for f in finished
                 if f.results
             }
-            rows = run(
-                session, FINISH_COUNT_AND_RECORD, **leases, results=links, now_iso=iso(now)
-            ).all()
+            rows = _FINISH_COUNT_AND_RECORD.execute(
+                connection, {**leases, "results": links, "now_iso": iso(now)}
+            )
         else:
-            rows = run(session, FINISH_AND_COUNT, **leases).all()
+            rows = _FINISH_AND_COUNT.execute(connection, leases)
         return {row.task_id for row in rows}, [row for row in rows if row.id is not None]
     fences = list(zip(tasks, attempts, strict=True))
     held = {
@@ -187,7 +196,7 @@ def complete_only_pages(
         )
     else:
         # Each job's page was counted while it was processing: that is its progress event.
-        counted = [SimpleNamespace(**{**job._mapping, "status": "processing"}) for job in ended]
+        counted = [SimpleNamespace(**{**job._asdict(), "status": "processing"}) for job in ended]
         progress = [("job.progress", job) for job in counted]
         # The results are those just stored: a job's results are written only by the
         # transaction that completes it.

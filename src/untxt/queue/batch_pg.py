@@ -102,7 +102,10 @@ _PROCESSING = (
 #:
 #: The tasks are picked once, before the update (a subquery inlined into it may run
 #: again and pick more than ``:limit``), and joined to it by primary key: an ``IN`` on
-#: the picked ids let the planner hash-join every queued task instead.
+#: the picked ids let the planner hash-join every queued task instead. The picked rows
+#: are locked as they were found, queued, so the update looks at no status: with that
+#: second look, a planner whose statistics said few tasks were queued (a burst into an
+#: idle queue) found the picked ones by scanning every queued task.
 CLAIM_AND_START = (
     text(
         f"""
@@ -116,7 +119,7 @@ CLAIM_AND_START = (
             UPDATE tasks
             SET status = 'processing', lease_owner = :owner, lease_expires_at = :expires,
                 attempts = tasks.attempts + 1, updated_at = :now
-            WHERE tasks.id = ANY(ARRAY(SELECT id FROM picked)) AND tasks.status = 'queued'
+            WHERE tasks.id = ANY(ARRAY(SELECT id FROM picked))
             RETURNING tasks.id, tasks.job_id, tasks.page, tasks.attempts, tasks.max_attempts,
                       tasks.priority
         ), started AS (
