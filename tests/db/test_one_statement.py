@@ -92,6 +92,26 @@ def test_a_second_write_in_a_block_of_one_statement_raises_before_it_runs(db: Da
     assert _scratch_rows(db) == [1]
 
 
+def test_a_write_after_a_submit_in_a_block_of_one_statement_raises(db: Database) -> None:
+    """The submit's statement runs on the driver's connection; it counts as the block's
+    one write all the same."""
+    if db.dialect != "postgresql":
+        pytest.skip("on SQLite a block of one statement is a transaction")
+    _scratch(db)
+    now = utcnow()
+    document = _document(db, now, uuid.uuid4().hex * 2)
+    with (
+        pytest.raises(RuntimeError, match="second write"),
+        db.write(one_statement=True) as session,
+    ):
+        job = enqueue_job(
+            session, owner=OWNER, document=document, options=OPTIONS, max_attempts=3, now=now
+        )
+        session.execute(text("INSERT INTO scratch VALUES (1)"))
+    assert job_row(db, job.id).status == "queued"
+    assert _scratch_rows(db) == []
+
+
 def test_transaction_makes_the_rest_of_the_block_all_or_nothing(db: Database) -> None:
     """After :func:`transaction` an error rolls every write of the block back."""
     _scratch(db)

@@ -69,7 +69,9 @@ class _Compiled:
             else:
                 columns = tuple(column[0] for column in description)
                 processors = tuple(self.results.get(name) for name in columns)
-                shape = _Shape(namedtuple("Row", columns), processors)
+                # Names that repeat or are no identifiers become _1, _2 ... (by position).
+                row_type = namedtuple("Row", columns, rename=True)  # type: ignore[misc]
+                shape = _Shape(row_type, processors)
             self.shape = shape  # racing threads learn the same
         if shape.row_type is None:
             return []
@@ -119,6 +121,12 @@ def _compile(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> 
     return _Compiled(compiled.string, compiled.positional, names, binds, fixed, results)
 
 
+def _before(connection: Connection, cursor: Any, sql: str, parameters: Any, *, many: bool) -> None:
+    """Tell the engine's ``before_cursor_execute`` listeners, as a Core execute does (with
+    no execution context): the guard of a write block of one statement counts writes."""
+    connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
+
+
 class DriverStatement:
     """A prebuilt Core statement executed on the DBAPI connection of a SQLAlchemy connection."""
 
@@ -140,7 +148,9 @@ class DriverStatement:
         compiled = self._for(connection.dialect, tuple(params))
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(compiled.sql, compiled.parameters(params))
+            parameters = compiled.parameters(params)
+            _before(connection, cursor, compiled.sql, parameters, many=False)
+            cursor.execute(compiled.sql, parameters)
             return compiled.rows(cursor)
         finally:
             cursor.close()
@@ -153,6 +163,8 @@ class DriverStatement:
         compiled = self._for(connection.dialect, tuple(rows[0]))
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(compiled.sql, [compiled.parameters(row) for row in rows])
+            parameters = [compiled.parameters(row) for row in rows]
+            _before(connection, cursor, compiled.sql, parameters, many=True)
+            cursor.executemany(compiled.sql, parameters)
         finally:
             cursor.close()

@@ -166,7 +166,8 @@ def _guard_one_write(engine: Engine) -> None:
         one_write = conn.get_execution_options().get(_ONE_WRITE)
         if one_write is None or not conn.connection.driver_connection.autocommit:
             return
-        statement = context.compiled.statement if context.compiled is not None else None
+        compiled = context.compiled if context is not None else None  # none: a DriverStatement
+        statement = compiled.statement if compiled is not None else None
         if isinstance(statement, Select) and statement._for_update_arg is None:
             return  # a plain read
         if one_write.written:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, text
 from sqlalchemy.orm import Session
 
+from untxt.db.driver import DriverStatement
 from untxt.db.types import utc_param
 from untxt.queue.notify import CHANNEL
 from untxt.queue.outbox import EVENTS_CHANNEL, deliveries_due, event_payload, event_recorded
@@ -78,8 +79,8 @@ SUBMIT = text(
     )
     SELECT event.id,
            (SELECT count(*) FROM fanned) + (SELECT count(*) FROM own) AS deliveries,
-           pg_notify('{EVENTS_CHANNEL}', CAST(event.id AS TEXT)),
-           pg_notify('{CHANNEL}', '')
+           pg_notify('{EVENTS_CHANNEL}', CAST(event.id AS TEXT)) AS events_told,
+           pg_notify('{CHANNEL}', '') AS workers_told
     FROM event
     """
 ).bindparams(
@@ -87,6 +88,7 @@ SUBMIT = text(
     bindparam("options", type_=JSON()),
     bindparam("data", type_=JSON()),
 )
+_SUBMIT = DriverStatement(SUBMIT)
 
 
 def submit_job(
@@ -101,23 +103,20 @@ def submit_job(
     ``False``, inserting nothing, when ``look_for_reuse`` and the owner has a completed
     job of the same document and options (the caller then sees whether to reuse it)."""
     payload = event_payload(SimpleNamespace(**values), type="job.queued", now=now)
-    row = (
-        session.connection()
-        .execute(
-            SUBMIT,
-            {
-                **values,
-                "now": now,
-                "max_attempts": max_attempts,
-                "data": payload,
-                "webhook_url": (values["options"] or {}).get("webhook_url"),
-                "look_for_reuse": look_for_reuse,
-            },
-        )
-        .one_or_none()
+    rows = _SUBMIT.execute(
+        session.connection(),
+        {
+            **values,
+            "now": now,
+            "max_attempts": max_attempts,
+            "data": payload,
+            "webhook_url": (values["options"] or {}).get("webhook_url"),
+            "look_for_reuse": look_for_reuse,
+        },
     )
-    if row is None:
+    if not rows:
         return False
+    (row,) = rows
     event_recorded(session, row.id)
     if row.deliveries:
         deliveries_due(session)
