@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pytest
 from sqlalchemy import JSON, Integer, bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from tests.queue.helpers import make_job
 from untxt.db import Database
@@ -106,3 +108,39 @@ def test_a_textual_statement_returns_named_rows_converted_as_core_returns_them(
     assert row.job_id == job_id and row.pages == core.pages
     assert row.created_at.tzinfo == UTC
     assert isinstance(row.options, dict)
+
+
+def test_the_drivers_errors_come_as_sqlalchemys(db: Database) -> None:
+    """A caller (and the API's error handlers) sees what a Core execute would raise."""
+    now = utcnow()
+    row = {
+        "job_id": "job_that_is_not_there",
+        "page": 1,
+        "status": "queued",
+        "priority": 5,
+        "run_after": now,
+        "max_attempts": 3,
+        "created_at": now,
+        "updated_at": now,
+    }
+    with pytest.raises(IntegrityError), db.write() as session:
+        DriverStatement(insert(TASKS)).execute(session.connection(), row)
+    with pytest.raises(IntegrityError), db.write() as session:
+        DriverStatement(insert(TASKS)).execute_many(session.connection(), [row])
+
+
+def test_a_lost_server_is_an_operational_error_and_its_connection_is_dropped(
+    db: Database,
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("a server to lose is PostgreSQL's")
+    statement = DriverStatement(text("SELECT 1 AS one"))
+    with db.engine.connect() as connection:
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with psycopg.connect(db.conninfo(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        with pytest.raises(OperationalError) as raised:
+            statement.execute(connection, {})
+        assert raised.value.connection_invalidated and connection.invalidated
+    with db.write() as session:
+        assert statement.execute(session.connection(), {})[0].one == 1

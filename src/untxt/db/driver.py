@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import Executable
 
 _Processor = Callable[[Any], Any] | None
@@ -121,10 +122,34 @@ def _compile(statement: Executable, dialect: Dialect, keys: tuple[str, ...]) -> 
     return _Compiled(compiled.string, compiled.positional, names, binds, fixed, results)
 
 
-def _before(connection: Connection, cursor: Any, sql: str, parameters: Any, *, many: bool) -> None:
-    """Tell the engine's ``before_cursor_execute`` listeners, as a Core execute does (with
-    no execution context): the guard of a write block of one statement counts writes."""
+def _run(connection: Connection, sql: str, parameters: Any, *, many: bool) -> Any:
+    """Execute on a new cursor of the connection's driver, as a Core execute would: the
+    engine's ``before_cursor_execute`` listeners are told (with no execution context:
+    the guard of a write block of one statement counts writes), and the driver's errors
+    come as SQLAlchemy's (a lost server as ``OperationalError``, the API's 503), its
+    connection invalidated when the server is gone. The cursor, to read and close."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
+    dialect = connection.dialect
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+    except dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+        if gone:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql,
+            parameters,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=gone,
+            dialect=dialect,
+        ) from exc
+    return cursor
 
 
 class DriverStatement:
@@ -146,11 +171,8 @@ class DriverStatement:
         """Run the statement once in the connection's transaction; the rows it returns,
         named tuples (none for a statement that returns no rows)."""
         compiled = self._for(connection.dialect, tuple(params))
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = _run(connection, compiled.sql, compiled.parameters(params), many=False)
         try:
-            parameters = compiled.parameters(params)
-            _before(connection, cursor, compiled.sql, parameters, many=False)
-            cursor.execute(compiled.sql, parameters)
             return compiled.rows(cursor)
         finally:
             cursor.close()
@@ -161,10 +183,5 @@ class DriverStatement:
         if not rows:
             return
         compiled = self._for(connection.dialect, tuple(rows[0]))
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            parameters = [compiled.parameters(row) for row in rows]
-            _before(connection, cursor, compiled.sql, parameters, many=True)
-            cursor.executemany(compiled.sql, parameters)
-        finally:
-            cursor.close()
+        parameters = [compiled.parameters(row) for row in rows]
+        _run(connection, compiled.sql, parameters, many=True).close()
