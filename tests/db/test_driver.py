@@ -28,6 +28,20 @@ def _raw(db: Database, table: str, where: str, **params: object) -> list[tuple[o
         ]
 
 
+def _task(job_id: str, page: int, now: datetime) -> dict[str, object]:
+    """A queued task's row, the columns with defaults left out."""
+    return {
+        "job_id": job_id,
+        "page": page,
+        "status": "queued",
+        "priority": 5,
+        "run_after": now,
+        "max_attempts": 3,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def test_an_insert_stores_what_core_stores_and_returns_converted_columns(
     db: Database,
 ) -> None:
@@ -56,19 +70,7 @@ def test_an_insert_stores_what_core_stores_and_returns_converted_columns(
 def test_many_rows_take_the_columns_defaults_as_core_does(db: Database) -> None:
     job_id = make_job(db, utcnow())
     now = utcnow()
-    rows = [
-        {
-            "job_id": job_id,
-            "page": page,
-            "status": "queued",
-            "priority": 5,
-            "run_after": now,
-            "max_attempts": 3,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for page in (2, 3)
-    ]
+    rows = [_task(job_id, page, now) for page in (2, 3)]
     with db.write() as session:
         DriverStatement(insert(TASKS)).execute_many(session.connection(), rows)
         session.execute(insert(TASKS), [row | {"page": row["page"] + 2} for row in rows])
@@ -112,17 +114,7 @@ def test_a_textual_statement_returns_named_rows_converted_as_core_returns_them(
 
 def test_the_drivers_errors_come_as_sqlalchemys(db: Database) -> None:
     """A caller (and the API's error handlers) sees what a Core execute would raise."""
-    now = utcnow()
-    row = {
-        "job_id": "job_that_is_not_there",
-        "page": 1,
-        "status": "queued",
-        "priority": 5,
-        "run_after": now,
-        "max_attempts": 3,
-        "created_at": now,
-        "updated_at": now,
-    }
+    row = _task("job_that_is_not_there", 1, utcnow())
     with pytest.raises(IntegrityError), db.write() as session:
         DriverStatement(insert(TASKS)).execute(session.connection(), row)
     with pytest.raises(IntegrityError), db.write() as session:
