@@ -129,16 +129,16 @@ def _run(connection: Connection, sql: str, parameters: Any, *, many: bool) -> An
     come as SQLAlchemy's (a lost server as ``OperationalError``, the API's 503), its
     connection invalidated when the server is gone. The cursor, to read and close."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
     dialect = connection.dialect
     try:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
         if many:
             cursor.executemany(sql, parameters)
         else:
             cursor.execute(sql, parameters)
     except dialect.loaded_dbapi.Error as exc:
-        cursor.close()
         gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)
+        cursor.close()
         if gone:
             connection.invalidate(exc)
         raise DBAPIError.instance(
@@ -149,6 +149,9 @@ def _run(connection: Connection, sql: str, parameters: Any, *, many: bool) -> An
             connection_invalidated=gone,
             dialect=dialect,
         ) from exc
+    except BaseException:  # a listener's refusal (the guard's) included
+        cursor.close()
+        raise
     return cursor
 
 
