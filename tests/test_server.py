@@ -1,4 +1,5 @@
-"""Several API processes on one port: all serve, one that dies comes back, all stop."""
+"""Several API processes on one port: all serve, each connection goes to the one with
+the fewest open, one that dies comes back, all stop."""
 
 from __future__ import annotations
 
@@ -40,6 +41,39 @@ def _serving(pid: int) -> list[int]:
     ]
 
 
+def _held(port: int, pids: list[int]) -> dict[int, set[int]]:
+    """The client ports of the connections to ``port`` each process holds open."""
+    by_inode: dict[str, int] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
+            if state == "01" and int(local.rsplit(":", 1)[1], 16) == port:
+                by_inode[inode] = int(remote.rsplit(":", 1)[1], 16)
+    held: dict[int, set[int]] = {}
+    for pid in pids:
+        held[pid] = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except FileNotFoundError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in by_inode:
+                held[pid].add(by_inode[target[8:-1]])
+    return held
+
+
+def _connect(port: int) -> socket.socket:
+    """A keep-alive connection that has had one answer (so a process serves it)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    return sock
+
+
 def test_the_default_is_a_process_per_cpu_only_without_workers(tmp_path: Path) -> None:
     assert api_process_count(Settings(data_dir=tmp_path, workers=0, api_processes=0)) == (
         cpu_count()
@@ -75,8 +109,8 @@ def test_api_processes_share_the_port_restart_and_stop(tmp_path: Path) -> None:
         os.kill(first[0], signal.SIGKILL)
         wait_for(lambda: len(_serving(serve.pid)) == 2 and first[0] not in _serving(serve.pid))
         assert "api process died; restarting" in output(serve)
-        # A connection the kernel hands to the new process waits until its start-up
-        # (migrations checked, routes built) is done: a second or two on a busy machine.
+        # A connection handed to the new process waits until its start-up (migrations
+        # checked, routes built) is done: a second or two on a busy machine.
         wait_for(lambda: _answers(f"{base}/readyz"), timeout=15, interval=0.2)
         running = _serving(serve.pid)
     finally:
@@ -103,3 +137,38 @@ def test_a_port_in_use_is_reported_before_any_process_starts(tmp_path: Path) -> 
             pytest.fail("untxt serve kept running on a port in use")
     assert serve.returncode != 0
     assert "Address already in use" in output(serve)
+
+
+def test_each_connection_goes_to_the_process_with_the_fewest_open(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    port = _free_port()
+    serve = start(
+        ["serve", "--port", str(port), "--workers", "0"], settings, UNTXT_API_PROCESSES="2"
+    )
+    connections: list[socket.socket] = []
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), timeout=60, interval=0.2)
+        wait_for(lambda: len(_serving(serve.pid)) == 2, timeout=30)
+        pids = _serving(serve.pid)
+        # Sixteen clients that keep their connections: eight each, not as a hash falls.
+        connections = [_connect(port) for _ in range(16)]
+        held = _held(port, pids)
+        assert sorted(len(ports) for ports in held.values()) == [8, 8], held
+
+        # The first process's clients leave; the next four connections all go to it.
+        first, second = pids
+        for sock in [c for c in connections if c.getsockname()[1] in held[first]]:
+            connections.remove(sock)
+            sock.close()
+        wait_for(lambda: not _held(port, pids)[first], timeout=10)
+        time.sleep(0.2)  # the parent reads the processes' word that they closed
+        connections += [_connect(port) for _ in range(4)]
+        now = _held(port, pids)
+        assert len(now[first]) == 4, now
+        assert now[second] == held[second]
+    finally:
+        for sock in connections:
+            sock.close()
+        os.killpg(serve.pid, signal.SIGTERM)
+        serve.wait(timeout=60)
+    assert serve.returncode == 0, output(serve)

@@ -1,17 +1,18 @@
-"""Running the API: one uvicorn process, or several sharing one listening socket.
+"""Running the API: one uvicorn process, or several on one port.
 
 A submit costs a few milliseconds of Python; one process answers from one core. On
 an API-only node (``--workers 0``) ``untxt serve`` therefore starts one API process
 per CPU by default (``UNTXT_API_PROCESSES``): the parent binds the port, forks the
-API processes, which each listen on the port too (``SO_REUSEPORT``: the kernel hands
-each connection to one of them), and supervises them, starting again any that dies. Everything they
-share lives in the database and storage; per process are the rate limiter's memory
-(unless ``UNTXT_REDIS_URL`` is set) and the event hub, which follows other
-processes' commits as it follows the workers'.
+API processes, accepts the connections and hands each to the process with the fewest
+open (:mod:`untxt.handoff`), and supervises them, starting again any that dies.
+Everything they share lives in the database and storage; per process are the rate
+limiter's memory (unless ``UNTXT_REDIS_URL`` is set) and the event hub, which follows
+other processes' commits as it follows the workers'.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ from typing import Any
 from untxt import heap
 from untxt.config import Settings, cpu_count
 from untxt.db.session import Database
+from untxt.handoff import Adopter, Handoff, channel_pair
 from untxt.logs import get_logger
 from untxt.queue.notify import Notifier
 
@@ -46,17 +48,47 @@ def _uvicorn_server() -> type:
 
     class Server(uvicorn.Server):
         """Uvicorn without its signal capture, which re-raises the signal after shutdown
-        and so would end this process before the worker pool is stopped."""
+        and so would end this process before the worker pool is stopped; given a
+        channel, it serves the connections the parent hands over instead of a port."""
+
+        def __init__(self, config: uvicorn.Config, channel: socket.socket | None) -> None:
+            super().__init__(config)
+            self.channel = channel
+            self.adopter: Adopter | None = None
 
         @contextmanager
         def capture_signals(self) -> Iterator[None]:
             yield
 
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=[] if self.channel is not None else sockets)
+            if self.channel is None or not self.started:
+                return
+
+            def protocol() -> asyncio.Protocol:
+                make: Callable[..., asyncio.Protocol] = self.config.http_protocol_class
+                return make(
+                    config=self.config,
+                    server_state=self.server_state,
+                    app_state=self.lifespan.state,
+                )
+
+            def parent_gone() -> None:
+                self.should_exit = True
+
+            self.adopter = Adopter(self.channel, protocol, parent_gone=parent_gone)
+            self.adopter.start()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if self.adopter is not None:
+                self.adopter.stop()
+            await super().shutdown(sockets=sockets)
+
     return Server
 
 
 def _serve(
-    settings: Settings, db: Database, notifier: Notifier | None, sock: socket.socket | None
+    settings: Settings, db: Database, notifier: Notifier | None, channel: socket.socket | None
 ) -> None:
     """Run the API in this process until SIGTERM or SIGINT."""
     import uvicorn
@@ -74,7 +106,8 @@ def _serve(
             port=settings.port,
             log_level=settings.log_level,
             log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
-        )
+        ),
+        channel,
     )
     hub = api.state.event_hub
 
@@ -85,17 +118,14 @@ def _serve(
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
-    server.run(sockets=[sock] if sock is not None else None)
+    server.run()
 
 
 def _listen(settings: Settings) -> socket.socket:
-    """A socket on the API's port that other processes may bind too (``SO_REUSEPORT``):
-    the kernel spreads the connections over them, where one shared socket would let the
-    quickest process take them all."""
+    """The API's port, on which the parent accepts for its API processes."""
     family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((settings.host, settings.port))
     sock.listen(2048)
     return sock
@@ -118,12 +148,11 @@ def run_api(
         before_serving()
         _serve(settings, db, notifier, None)
         return
-    # Bound here first so that a port in use is reported at once; each API process
-    # then binds a socket of its own, and this one (which nobody would accept on) goes.
-    _listen(settings).close()
+    # Bound before any fork, so that a port in use is reported at once.
+    handoff = Handoff(_listen(settings))
     # Connections must not cross a fork: each API process opens its own.
     db.dispose()
-    children = {_fork(settings, notifier, index): index for index in range(count)}
+    children = {_fork(settings, notifier, handoff, index): index for index in range(count)}
     before_serving()
     log.info("api processes started", processes=count)
     stopping = False
@@ -135,12 +164,13 @@ def run_api(
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         while not stopping:
-            time.sleep(_SUPERVISE_INTERVAL_S)
+            handoff.serve(_SUPERVISE_INTERVAL_S)
             for pid in list(children):
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if not done:
                     continue
                 index = children.pop(pid)
+                handoff.detach(index)
                 # A signal to the whole group (Ctrl-C, a service manager) stops the API
                 # processes too, and they exit cleanly: only one that died of something
                 # else is started again.
@@ -148,10 +178,12 @@ def run_api(
                     stopping = True
                     continue
                 log.error("api process died; restarting", pid=pid, status=status)
-                children[_fork(settings, notifier, index)] = index
+                children[_fork(settings, notifier, handoff, index)] = index
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        # Connections still waiting to be accepted are refused rather than left hanging.
+        handoff.close()
         _stop(children)
 
 
@@ -162,13 +194,19 @@ def _stopped(status: int) -> bool:
     return os.WIFSIGNALED(status) and os.WTERMSIG(status) in _STOPS
 
 
-def _fork(settings: Settings, notifier: Notifier | None, index: int) -> int:
+def _fork(settings: Settings, notifier: Notifier | None, handoff: Handoff, index: int) -> int:
+    parent_end, child_end = channel_pair()
     pid = os.fork()
     if pid:
+        child_end.close()
+        handoff.attach(index, parent_end)
         return pid
     code = 0
     try:
-        _serve(settings, Database(settings.database_url), notifier, _listen(settings))
+        # The port and the other processes' channels are the parent's alone.
+        parent_end.close()
+        handoff.forget()
+        _serve(settings, Database(settings.database_url), notifier, child_end)
     except BaseException:
         log.exception("api process failed", index=index)
         code = 1
