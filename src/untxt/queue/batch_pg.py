@@ -100,21 +100,19 @@ _PROCESSING = (
 #: its job, the job as an event tells of it and its event's ``event_id`` (``id`` is null
 #: otherwise).
 #:
-#: The tasks are picked once, before the update (a subquery inlined into it may run
-#: again and pick more than ``:limit``), and joined to it by primary key: an ``IN`` on
-#: the picked ids let the planner hash-join every queued task instead. The picked rows
-#: are locked as they were found, queued, so the update looks at no status: with that
-#: second look, a planner whose statistics said few tasks were queued (a burst into an
-#: idle queue) found the picked ones by scanning every queued task.
+#: The tasks are picked by ``untxt_pick_tasks`` (migration 0011), which walks the claim
+#: index in order whatever the planner's statistics say. They are picked once, before
+#: the update (a subquery inlined into it may run again and pick more than ``:limit``),
+#: and joined to it by primary key: an ``IN`` on the picked ids let the planner
+#: hash-join every queued task instead. The picked rows are locked as they were found,
+#: queued, so the update looks at no status: with that second look, a planner whose
+#: statistics said few tasks were queued (a burst into an idle queue) found the picked
+#: ones by scanning every queued task.
 CLAIM_AND_START = (
     text(
         f"""
         WITH picked AS MATERIALIZED (
-            SELECT id FROM tasks
-            WHERE status = 'queued' AND run_after <= :now
-            ORDER BY priority DESC, id
-            LIMIT :limit
-            FOR UPDATE SKIP LOCKED
+            SELECT id FROM untxt_pick_tasks(:now, :limit) AS id
         ), claimed AS (
             UPDATE tasks
             SET status = 'processing', lease_owner = :owner, lease_expires_at = :expires,
