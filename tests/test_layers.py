@@ -47,6 +47,7 @@ LAYERS: list[set[str]] = [
     {
         "app",
         "server",
+        "handoff",
         "cli",
         "cli_accounts",
         "cli_ask",
