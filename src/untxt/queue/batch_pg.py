@@ -101,23 +101,22 @@ _PROCESSING = (
 #: otherwise).
 #:
 #: The tasks are picked by ``untxt_pick_tasks`` (migration 0011), which walks the claim
-#: index in order whatever the planner's statistics say. They are picked once, before
-#: the update (a subquery inlined into it may run again and pick more than ``:limit``),
-#: and joined to it by primary key: an ``IN`` on the picked ids let the planner
-#: hash-join every queued task instead. The picked rows are locked as they were found,
-#: queued, so the update looks at no status: with that second look, a planner whose
-#: statistics said few tasks were queued (a burst into an idle queue) found the picked
-#: ones by scanning every queued task.
+#: index in order whatever the planner's statistics say, once, before the update (a
+#: subquery inlined into it may run again and pick more than ``:limit``). The update
+#: finds them where the pick locked them (``ctid``), a look-up no statistics can turn
+#: into a scan of the table, and looks at no status: they were locked as they were
+#: found, queued. A row the pick saw that this statement's snapshot does not (a task
+#: committed in between) is left as it is, queued, for the next claim.
 CLAIM_AND_START = (
     text(
         f"""
         WITH picked AS MATERIALIZED (
-            SELECT id FROM untxt_pick_tasks(:now, :limit) AS id
+            SELECT tid FROM untxt_pick_tasks(:now, :limit) AS tid
         ), claimed AS (
             UPDATE tasks
             SET status = 'processing', lease_owner = :owner, lease_expires_at = :expires,
                 attempts = tasks.attempts + 1, updated_at = :now
-            WHERE tasks.id = ANY(ARRAY(SELECT id FROM picked))
+            WHERE tasks.ctid = ANY(ARRAY(SELECT tid FROM picked))
             RETURNING tasks.id, tasks.job_id, tasks.page, tasks.attempts, tasks.max_attempts,
                       tasks.priority
         ), started AS (

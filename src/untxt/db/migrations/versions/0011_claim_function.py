@@ -7,7 +7,11 @@ tasks are queued. On a new database, or when the statistics were taken while the
 queue was nearly empty, it read every queued task instead and sorted them (1.2 ms
 with 3,000 queued, against 0.04 ms), a cost that grows with the backlog it should
 drain. The pick therefore runs as a function that turns bitmap scans and sorts off
-for itself: the walk is then the plan whatever the statistics say. SQLite is
+for itself: the walk is then the plan whatever the statistics say.
+
+It returns where the rows it locked are (``ctid``), so that the claim's update goes
+straight to them: found by id, they were found by reading the whole table when the
+planner thought it small (0.34 ms of a claim's 1 ms with 3,000 tasks). SQLite is
 unchanged.
 
 Revision ID: 0011
@@ -30,12 +34,12 @@ depends_on: str | Sequence[str] | None = None
 # so they hold for its query alone; ``tasks`` is found on the caller's search path.
 _CREATE = """
 CREATE FUNCTION untxt_pick_tasks(ready_by timestamptz, wanted integer)
-RETURNS SETOF bigint
+RETURNS SETOF tid
 LANGUAGE sql VOLATILE
 SET enable_bitmapscan = off
 SET enable_sort = off
 AS $$
-    SELECT id FROM tasks
+    SELECT ctid FROM tasks
     WHERE status = 'queued' AND run_after <= ready_by
     ORDER BY priority DESC, id
     LIMIT wanted
