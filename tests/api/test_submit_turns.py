@@ -15,6 +15,7 @@ from tests.conftest import make_settings
 from untxt.api.deps import submit_slots
 from untxt.app import create_app
 from untxt.engines import EngineRegistry
+from untxt.storage.base import Staged
 
 
 def test_three_turns_with_local_storage_and_sixteen_with_s3(tmp_path: Path) -> None:
@@ -36,23 +37,42 @@ def test_uploads_beyond_the_turns_wait_and_are_all_accepted(
     every one accepted as its own job."""
     app = create_app(make_settings(tmp_path, submit_concurrency=2), engines=engines)
     state = app.state.untxt
-    put = state.storage.put
+    stage = state.storage.stage
     active, most = 0, 0
     lock = threading.Lock()
 
-    def counted_put(key: str, data: bytes) -> None:
+    class Counted(Staged):
+        """An upload between the start of its write and its end, on a slow disk."""
+
+        def __init__(self, staged: Staged) -> None:
+            self.staged = staged
+
+        def store(self, key: str) -> None:
+            time.sleep(0.05)  # the others pile up meanwhile
+            try:
+                self.staged.store(key)
+            finally:
+                self.done()
+
+        def discard(self) -> None:
+            try:
+                self.staged.discard()
+            finally:
+                self.done()
+
+        def done(self) -> None:
+            nonlocal active
+            with lock:
+                active -= 1
+
+    def counted_stage(data: bytes) -> Staged:
         nonlocal active, most
         with lock:
             active += 1
             most = max(most, active)
-        time.sleep(0.05)  # a slow disk: the others pile up meanwhile
-        try:
-            put(key, data)
-        finally:
-            with lock:
-                active -= 1
+        return Counted(stage(data))
 
-    state.storage.put = counted_put
+    state.storage.stage = counted_stage
     with TestClient(app) as client, ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(
             pool.map(

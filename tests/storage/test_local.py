@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -202,6 +203,42 @@ def test_concurrent_readers_never_see_a_partial_blob(storage: LocalBlobStore) ->
     reader.join()
 
     assert seen <= {old, new}
+
+
+def test_staged_bytes_are_stored_under_the_key_given_later(store: BlobStore) -> None:
+    """An upload starts on its way before its hash is known; the key comes at the end."""
+    data = bytes(range(256)) * 1000
+    store.stage(data).store("documents/ab/ab12")
+    store.stage(b"never kept").discard()
+
+    assert store.get("documents/ab/ab12") == data
+    assert [blob.key for blob in store.iter_blobs()] == ["documents/ab/ab12"]
+
+
+def test_local_staging_writes_before_the_key_is_known(storage: LocalBlobStore) -> None:
+    """The bytes reach a file of their own, fsynced, while the caller works out the key;
+    storing renames it into place, and nothing is left beside it."""
+    data = b"x" * 300_000
+    staged = storage.stage(data)
+    deadline = time.monotonic() + 10
+    while not [p for p in storage.root.iterdir() if p.stat().st_size == len(data)]:
+        assert time.monotonic() < deadline, "nothing was written before store()"
+        time.sleep(0.01)
+
+    staged.store("documents/cd/cd34")
+
+    assert (storage.root / "documents" / "cd" / "cd34").read_bytes() == data
+    assert [p.name for p in storage.root.iterdir()] == ["documents"]
+
+
+def test_local_staged_bytes_discarded_or_refused_leave_no_file(storage: LocalBlobStore) -> None:
+    """An upload refused after its write began (a bad file, a quota) leaves nothing."""
+    storage.stage(b"refused upload").discard()
+    with pytest.raises(ValueError, match="invalid blob key"):
+        storage.stage(b"a bad key").store("../escape")
+
+    assert list(storage.root.iterdir()) == []
+    assert not (storage.root.parent / "escape").exists()
 
 
 @pytest.mark.parametrize("key", ["../escape", "a/../../escape", "/etc/passwd", "", ".", "a/.."])

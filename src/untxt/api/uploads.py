@@ -86,23 +86,28 @@ def receive_upload(upload: UploadFile, state: AppState, *, owner: str, pending: 
     data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise InputTooLargeError(f"the upload exceeds the limit of {limit} bytes")
-    info = inspect_input(
-        data, max_pages=state.settings.max_pages, max_pixels=state.settings.max_image_pixels
-    )
-    sha256 = hashlib.sha256(data).hexdigest()
-    with state.db.read() as session:
+    # The bytes go to the device while they are checked and hashed; kept only if they pass.
+    staged = state.storage.stage(data)
+    try:
+        info = inspect_input(
+            data, max_pages=state.settings.max_pages, max_pixels=state.settings.max_image_pixels
+        )
+        sha256 = hashlib.sha256(data).hexdigest()
         check_stored_bytes(
-            session,
+            state.db.read,
             settings=state.settings,
             owner=owner,
             sha256=sha256,
             size=len(data) + pending,
             estimate=state.stored_bytes,
         )
-    # Written even when the same bytes are stored already: the fresh write time keeps
+    except BaseException:
+        staged.discard()
+        raise
+    # Stored even when the same bytes are stored already: the fresh write time keeps
     # the retention sweep, which spares young blobs, from deleting it before our row
     # refers to it.
-    state.storage.put(document_blob_key(sha256), data)
+    staged.store(document_blob_key(sha256))
     return Upload(sha256, _filename(upload), info.media_type, len(data), info.pages)
 
 

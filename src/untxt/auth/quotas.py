@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from sqlalchemy.orm import Session
 
@@ -42,13 +44,14 @@ class StoredBytes:
         self._known: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
 
-    def clearly_below(self, session: Session, *, owner: str, size: int, quota: int) -> bool:
-        """Whether ``size`` more bytes keep the owner at most half-way to the quota."""
+    def clearly_below(self, read: Callable[[], int], *, owner: str, size: int, quota: int) -> bool:
+        """Whether ``size`` more bytes keep the owner at most half-way to the quota;
+        ``read`` counts the owner's stored bytes when the last count is too old."""
         now = time.monotonic()
         with self._lock:
             known = self._known.get(owner)
         if known is None or now - known[0] > self._ttl:
-            known = (now, stored_bytes(session, owner=owner))
+            known = (now, read())
         total = known[1] + size
         with self._lock:
             self._known[owner] = (known[0], total)
@@ -56,7 +59,7 @@ class StoredBytes:
 
 
 def check_stored_bytes(
-    session: Session,
+    read: Callable[[], AbstractContextManager[Session]],
     *,
     settings: Settings,
     owner: str,
@@ -68,19 +71,30 @@ def check_stored_bytes(
 
     The same bytes stored already by this owner count once, so uploading them
     again is never refused. With an ``estimate``, a document that leaves the owner
-    far below the quota is let through without counting.
+    far below the quota is let through without counting, and ``read`` (a read session
+    of the database) is not even opened.
     """
     quota = settings.quota_stored_bytes
     if not quota:
         return
     if estimate is not None and estimate.clearly_below(
-        session, owner=owner, size=size, quota=quota
+        lambda: _counted(read, owner=owner), owner=owner, size=size, quota=quota
     ):
         return
-    others = stored_bytes(session, owner=owner, excluding_sha256=sha256)
+    others = _counted(read, owner=owner, excluding_sha256=sha256)
     if others + size > quota:
         raise StorageQuotaError(
             f"your documents take {others} bytes and this one {size}; the limit is "
             f"{quota} bytes (UNTXT_QUOTA_STORED_BYTES). Delete documents you no longer "
             "need and upload again"
         )
+
+
+def _counted(
+    read: Callable[[], AbstractContextManager[Session]],
+    *,
+    owner: str,
+    excluding_sha256: str | None = None,
+) -> int:
+    with read() as session:
+        return stored_bytes(session, owner=owner, excluding_sha256=excluding_sha256)

@@ -47,12 +47,34 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+class Staged:
+    """Bytes on their way into a store before their key is known (see :meth:`BlobStore.stage`)."""
+
+    def __init__(self, store: BlobStore, data: bytes) -> None:
+        self._store = store
+        self._data = data
+
+    def store(self, key: str) -> None:
+        """Finish: the bytes are stored under ``key`` when this returns, as by ``put``."""
+        self._store.put(key, self._data)
+
+    def discard(self) -> None:
+        """Give up: nothing of the bytes stays in the store."""
+
+
 class BlobStore(ABC):
     """Where uploads and results live. Keys are ``/``-separated relative paths."""
 
     @abstractmethod
     def put(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key``, replacing any blob there; readers never see half a blob."""
+
+    def stage(self, data: bytes) -> Staged:
+        """Begin storing ``data`` while its key is still being worked out; the caller then
+        calls ``store(key)`` or ``discard()`` on what this returns, once. Here nothing
+        begins before ``store``; a store whose writes wait on a device begins them at once.
+        """
+        return Staged(self, data)
 
     @abstractmethod
     def get(self, key: str) -> bytes:
