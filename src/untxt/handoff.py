@@ -76,10 +76,6 @@ class Handoff:
         for sock in (self.listener, *self._channels.values()):
             sock.close()
 
-    def open_connections(self) -> dict[int, int]:
-        """Connections each process holds, as far as the parent knows."""
-        return dict(self._open)
-
     def serve(self, timeout: float) -> None:
         """Hand over what arrives within ``timeout`` seconds, and note what closed."""
         for key, _ in self._selector.select(timeout):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from untxt.storage.base import BlobInfo, BlobNotFoundError, BlobStore, Staged, check_key
 
-# Prefix of the files put() writes before renaming them into place.
+# Prefix of the files put() and stage() write before renaming them into place.
 _TMP_PREFIX = ".tmp-"
 # The file check() writes and removes at the root.
 _PROBE = ".ready"
@@ -49,7 +49,7 @@ class LocalBlobStore(BlobStore):
         """Write and fsync ``data`` to a file of its own at the root on a thread of the
         store's, while the caller works out the key; ``store`` renames it into place.
 
-        An upload's fsync is about a third of its submit on a local disk, and the caller
+        An upload's fsync is about a fifth of its submit on a local disk, and the caller
         has the hash to compute and the upload to check meanwhile.
         """
         tmp = _tmp_name(self.root)
