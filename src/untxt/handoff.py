@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import selectors
 import socket
 from collections.abc import Callable
@@ -178,11 +179,12 @@ class Adopter:
                     self._loop.connect_accepted_socket(self._counted, connection)
                 )
                 self._adopting.add(task)
-                task.add_done_callback(self._adopted)
+                task.add_done_callback(functools.partial(self._adopted, connection))
 
-    def _adopted(self, task: asyncio.Task[Any]) -> None:
+    def _adopted(self, connection: socket.socket, task: asyncio.Task[Any]) -> None:
         self._adopting.discard(task)
         if task.cancelled() or task.exception() is not None:
+            connection.close()  # no transport took it
             self._tell_closed()
 
     def _counted(self) -> asyncio.Protocol:

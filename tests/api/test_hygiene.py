@@ -18,7 +18,7 @@ from untxt.app import create_app
 from untxt.config import Settings
 from untxt.engines import EngineRegistry
 from untxt.storage import LocalBlobStore
-from untxt.storage.base import Staged
+from untxt.storage.base import BlobStore, Staged
 from untxt.worker import Worker
 
 ORIGIN = "https://app.example.com"
@@ -170,7 +170,7 @@ class _FailingStore(LocalBlobStore):
         raise RuntimeError(f"cannot write /srv/untxt/secret-internal/{key}")
 
     def stage(self, data: bytes) -> Staged:
-        return Staged(self, data)  # whose store() puts
+        return BlobStore.stage(self, data)  # whose store() puts
 
 
 def test_an_internal_error_is_a_generic_problem_with_the_request_id(

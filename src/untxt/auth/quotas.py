@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 
 from sqlalchemy.orm import Session
 
@@ -77,24 +77,22 @@ def check_stored_bytes(
     quota = settings.quota_stored_bytes
     if not quota:
         return
-    if estimate is not None and estimate.clearly_below(
-        lambda: _counted(read, owner=owner), owner=owner, size=size, quota=quota
-    ):
-        return
-    others = _counted(read, owner=owner, excluding_sha256=sha256)
+    with ExitStack() as stack:
+        opened: list[Session] = []
+
+        def session() -> Session:
+            if not opened:
+                opened.append(stack.enter_context(read()))
+            return opened[0]
+
+        if estimate is not None and estimate.clearly_below(
+            lambda: stored_bytes(session(), owner=owner), owner=owner, size=size, quota=quota
+        ):
+            return
+        others = stored_bytes(session(), owner=owner, excluding_sha256=sha256)
     if others + size > quota:
         raise StorageQuotaError(
             f"your documents take {others} bytes and this one {size}; the limit is "
             f"{quota} bytes (UNTXT_QUOTA_STORED_BYTES). Delete documents you no longer "
             "need and upload again"
         )
-
-
-def _counted(
-    read: Callable[[], AbstractContextManager[Session]],
-    *,
-    owner: str,
-    excluding_sha256: str | None = None,
-) -> int:
-    with read() as session:
-        return stored_bytes(session, owner=owner, excluding_sha256=excluding_sha256)

@@ -47,19 +47,30 @@ def attachment(filename: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-class Staged:
+class Staged(ABC):
     """Bytes on their way into a store before their key is known (see :meth:`BlobStore.stage`)."""
+
+    @abstractmethod
+    def store(self, key: str) -> None:
+        """Finish: the bytes are stored under ``key`` when this returns, as by ``put``."""
+
+    @abstractmethod
+    def discard(self) -> None:
+        """Give up: nothing of the bytes stays in the store."""
+
+
+class _Deferred(Staged):
+    """Nothing begins before the key is known: ``store`` puts the bytes."""
 
     def __init__(self, store: BlobStore, data: bytes) -> None:
         self._store = store
         self._data = data
 
     def store(self, key: str) -> None:
-        """Finish: the bytes are stored under ``key`` when this returns, as by ``put``."""
         self._store.put(key, self._data)
 
     def discard(self) -> None:
-        """Give up: nothing of the bytes stays in the store."""
+        pass
 
 
 class BlobStore(ABC):
@@ -74,7 +85,7 @@ class BlobStore(ABC):
         calls ``store(key)`` or ``discard()`` on what this returns, once. Here nothing
         begins before ``store``; a store whose writes wait on a device begins them at once.
         """
-        return Staged(self, data)
+        return _Deferred(self, data)
 
     @abstractmethod
     def get(self, key: str) -> bytes:

@@ -158,7 +158,6 @@ class _LocalStaged(Staged):
     """A blob being written to ``tmp`` at the store's root."""
 
     def __init__(self, store: LocalBlobStore, tmp: Path, written: Future[None]) -> None:
-        super().__init__(store, b"")
         self._local = store
         self._tmp = tmp
         self._written = written
