@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from untxt.document import BBox
 from untxt.extract import labels
 from untxt.extract.dates import find_dates, find_times
+from untxt.extract.legal_forms import read_legal_form
 from untxt.extract.model import FieldValue
 from untxt.extract.view import DocumentView, Span, ViewLine, grounded
 
@@ -351,12 +352,14 @@ def issuer(view: DocumentView) -> Party:
     spans = [line.span(0, len(line.text)) for line in name_lines]
     last = name_lines[-1]
     spans[-1] = last.span(0, _clean_name(last, len(last.text)))
+    text = read_legal_form(" ".join(s.text for s in spans if s.end > s.start))
     name = grounded(
         spans,
         kind="string",
-        value=" ".join(s.text for s in spans),
+        value=text,
         source="rule:header-name",
         certainty=certainty,
+        content=text,
     )
     index = next(i for i, (line, _) in enumerate(lines) if line is name_lines[-1])
     words = [w for n in name_lines for w in n.words]

@@ -212,6 +212,8 @@ _BUSINESS_KINDS = (
 )
 #: Legal forms, which end a business name.
 LEGAL_FORM = _words(*_LEGAL_FORMS)
+#: One or more legal forms and nothing else (``sdn bhd``, ``s/b``, ``co., ltd``).
+LEGAL_FORMS_ONLY = re.compile(r"(?:(?:" + "|".join(_LEGAL_FORMS) + r")[\s,]*)+")
 #: Legal forms and kinds of business (``HARDWARE``, ``MART``) that end a business name.
 COMPANY_SUFFIX = _words(*_LEGAL_FORMS, *_BUSINESS_KINDS)
 REGISTRATION = _words(
