@@ -170,7 +170,7 @@ class _FailingStore(LocalBlobStore):
         raise RuntimeError(f"cannot write /srv/untxt/secret-internal/{key}")
 
     def stage(self, data: bytes) -> Staged:
-        return BlobStore.stage(self, data)  # whose store() puts
+        return BlobStore.stage(self, data)  # whose place() puts
 
 
 def test_an_internal_error_is_a_generic_problem_with_the_request_id(

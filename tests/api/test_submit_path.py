@@ -1,15 +1,27 @@
-"""The submit routes' shape that keeps a submit cheap: at most one trip to the thread pool."""
+"""The submit routes' shape that keeps a submit cheap: at most one trip to the thread pool,
+and the rows written while the upload's bytes reach the device."""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import io
 
 import pytest
 from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import func, select
 
 from untxt.api.routers import batches, documents, jobs
+from untxt.app import create_app
+from untxt.config import Settings
+from untxt.db.models import JobRow
+from untxt.engines import EngineRegistry
+from untxt.storage.base import Staged
+from untxt.storage.keys import document_blob_key
 
 SUBMITS = [
     (jobs.router, "/v1/ocr"),
@@ -41,3 +53,45 @@ def test_every_dependency_of_a_submit_is_async(router: APIRouter, path: str) -> 
         if d.call is not None and not inspect.iscoroutinefunction(d.call)
     ]
     assert sync == []
+
+
+@pytest.mark.parametrize("path", ["/v1/ocr", "/v1/jobs/batch"])
+def test_the_rows_are_written_before_the_upload_settles_and_the_202_waits_for_it(
+    settings: Settings, engines: EngineRegistry, path: str
+) -> None:
+    """The job's rows and the blob's fsync overlap; the 202 comes once both are done."""
+    app = create_app(settings, engines=engines)
+    state = app.state.untxt
+    stage = state.storage.stage
+    seen: list[tuple[str, int]] = []
+
+    def jobs_written() -> int:
+        with state.db.read() as session:
+            return session.scalar(select(func.count()).select_from(JobRow)) or 0
+
+    class Watched(Staged):
+        def __init__(self, staged: Staged) -> None:
+            self.staged = staged
+
+        def place(self, key: str) -> None:
+            self.staged.place(key)
+            seen.append(("placed", jobs_written()))
+
+        def settle(self) -> None:
+            seen.append(("settling", jobs_written()))
+            self.staged.settle()
+
+        def discard(self) -> None:
+            self.staged.discard()
+
+    state.storage.stage = lambda data: Watched(stage(data))
+    buffer = io.BytesIO()
+    Image.new("L", (64, 32), 200).save(buffer, "PNG")
+    field = "file" if path == "/v1/ocr" else "files"
+    with TestClient(app) as client:
+        answer = client.post(path, files={field: ("scan.png", buffer.getvalue(), "image/png")})
+
+    assert answer.status_code == 202, answer.text
+    assert seen == [("placed", 0), ("settling", 1)]
+    key = document_blob_key(hashlib.sha256(buffer.getvalue()).hexdigest())
+    assert state.storage.get(key) == buffer.getvalue()

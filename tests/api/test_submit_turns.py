@@ -47,10 +47,13 @@ def test_uploads_beyond_the_turns_wait_and_are_all_accepted(
         def __init__(self, staged: Staged) -> None:
             self.staged = staged
 
-        def store(self, key: str) -> None:
+        def place(self, key: str) -> None:
             time.sleep(0.05)  # the others pile up meanwhile
+            self.staged.place(key)
+
+        def settle(self) -> None:
             try:
-                self.staged.store(key)
+                self.staged.settle()
             finally:
                 self.done()
 

@@ -208,11 +208,28 @@ def test_concurrent_readers_never_see_a_partial_blob(storage: LocalBlobStore) ->
 def test_staged_bytes_are_stored_under_the_key_given_later(store: BlobStore) -> None:
     """An upload starts on its way before its hash is known; the key comes at the end."""
     data = bytes(range(256)) * 1000
-    store.stage(data).store("documents/ab/ab12")
+    staged = store.stage(data)
+    staged.place("documents/ab/ab12")
+    staged.settle()
     store.stage(b"never kept").discard()
 
     assert store.get("documents/ab/ab12") == data
     assert [blob.key for blob in store.iter_blobs()] == ["documents/ab/ab12"]
+
+
+def test_placed_bytes_are_read_in_full_under_their_key_before_they_settle(
+    store: BlobStore,
+) -> None:
+    """A submit writes its rows between ``place`` and ``settle``: a worker may read the
+    blob in between, and must find all of it."""
+    data = bytes(range(256)) * 2000
+    staged = store.stage(data)
+    staged.place("documents/ef/ef56")
+
+    assert store.get("documents/ef/ef56") == data
+    staged.settle()
+    assert store.get("documents/ef/ef56") == data
+    assert [blob.key for blob in store.iter_blobs()] == ["documents/ef/ef56"]
 
 
 def test_local_staging_writes_before_the_key_is_known(storage: LocalBlobStore) -> None:
@@ -225,7 +242,8 @@ def test_local_staging_writes_before_the_key_is_known(storage: LocalBlobStore) -
         assert time.monotonic() < deadline, "nothing was written before store()"
         time.sleep(0.01)
 
-    staged.store("documents/cd/cd34")
+    staged.place("documents/cd/cd34")
+    staged.settle()
 
     assert (storage.root / "documents" / "cd" / "cd34").read_bytes() == data
     assert [p.name for p in storage.root.iterdir()] == ["documents"]
@@ -235,7 +253,7 @@ def test_local_staged_bytes_discarded_or_refused_leave_no_file(storage: LocalBlo
     """An upload refused after its write began (a bad file, a quota) leaves nothing."""
     storage.stage(b"refused upload").discard()
     with pytest.raises(ValueError, match="invalid blob key"):
-        storage.stage(b"a bad key").store("../escape")
+        storage.stage(b"a bad key").place("../escape")
 
     assert list(storage.root.iterdir()) == []
     assert not (storage.root.parent / "escape").exists()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from pydantic import ValidationError
@@ -20,6 +20,7 @@ from untxt.events.ssrf import check_url, parse_allowed_hosts
 from untxt.extract.registry import check_extract
 from untxt.options import JobOptions
 from untxt.pipeline import inspect_input
+from untxt.storage.base import Staged
 from untxt.storage.keys import document_blob_key
 
 _MAX_FILENAME = 255
@@ -65,22 +66,33 @@ def _filename(upload: UploadFile) -> str:
 
 @dataclass(frozen=True)
 class Upload:
-    """An accepted upload whose bytes are already in blob storage."""
+    """An accepted upload whose bytes are already in blob storage (on the device once
+    :meth:`settle` returns)."""
 
     sha256: str
     filename: str
     media_type: str
     size: int
     pages: int
+    staged: Staged | None = field(default=None, repr=False, compare=False)
+
+    def settle(self) -> None:
+        """Wait until the bytes are on the device (at once when they were already)."""
+        if self.staged is not None:
+            self.staged.settle()
 
 
-def receive_upload(upload: UploadFile, state: AppState, *, owner: str, pending: int = 0) -> Upload:
+def receive_upload(
+    upload: UploadFile, state: AppState, *, owner: str, pending: int = 0, settled: bool = True
+) -> Upload:
     """Read an upload within the size limit, check what it is and the owner's storage
     quota (``pending``: bytes of this request not stored yet), and store its bytes.
 
     The blob lands before any row refers to it, and outside the database
     transaction, whose write lock should be held for as short a time as possible;
     so is the quota checked, at the cost of letting concurrent uploads pass it.
+    With ``settled=False`` the blob is in place but maybe not yet on the device: the
+    caller writes its rows meanwhile, and calls :meth:`Upload.settle` before it answers.
     """
     limit = state.settings.max_upload_bytes
     data = upload.file.read(limit + 1)
@@ -107,8 +119,11 @@ def receive_upload(upload: UploadFile, state: AppState, *, owner: str, pending: 
     # Stored even when the same bytes are stored already: the fresh write time keeps
     # the retention sweep, which spares young blobs, from deleting it before our row
     # refers to it.
-    staged.store(document_blob_key(sha256))
-    return Upload(sha256, _filename(upload), info.media_type, len(data), info.pages)
+    staged.place(document_blob_key(sha256))
+    accepted = Upload(sha256, _filename(upload), info.media_type, len(data), info.pages, staged)
+    if settled:
+        accepted.settle()
+    return accepted
 
 
 def record_upload(session: Session, upload: Upload, *, owner: str) -> tuple[DocumentRow, bool]:

@@ -51,23 +51,31 @@ class Staged(ABC):
     """Bytes on their way into a store before their key is known (see :meth:`BlobStore.stage`)."""
 
     @abstractmethod
-    def store(self, key: str) -> None:
-        """Finish: the bytes are stored under ``key`` when this returns, as by ``put``."""
+    def place(self, key: str) -> None:
+        """Readers find the bytes under ``key`` when this returns; they are on the
+        device once :meth:`settle` returns."""
+
+    @abstractmethod
+    def settle(self) -> None:
+        """Wait until the placed bytes are on the device."""
 
     @abstractmethod
     def discard(self) -> None:
-        """Give up: nothing of the bytes stays in the store."""
+        """Give up before ``place``: nothing of the bytes stays in the store."""
 
 
 class _Deferred(Staged):
-    """Nothing begins before the key is known: ``store`` puts the bytes."""
+    """Nothing begins before the key is known: ``place`` puts the bytes."""
 
     def __init__(self, store: BlobStore, data: bytes) -> None:
         self._store = store
         self._data = data
 
-    def store(self, key: str) -> None:
+    def place(self, key: str) -> None:
         self._store.put(key, self._data)
+
+    def settle(self) -> None:
+        pass  # put() returned once they were
 
     def discard(self) -> None:
         pass
@@ -82,8 +90,9 @@ class BlobStore(ABC):
 
     def stage(self, data: bytes) -> Staged:
         """Begin storing ``data`` while its key is still being worked out; the caller then
-        calls ``store(key)`` or ``discard()`` on what this returns, once. Here nothing
-        begins before ``store``; a store whose writes wait on a device begins them at once.
+        calls ``place(key)`` and ``settle()``, or ``discard()``, on what this returns, once.
+        Here nothing begins before ``place``; a store whose writes wait on a device begins
+        them at once.
         """
         return _Deferred(self, data)
 

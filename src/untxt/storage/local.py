@@ -47,13 +47,16 @@ class LocalBlobStore(BlobStore):
 
     def stage(self, data: bytes) -> Staged:
         """Write and fsync ``data`` to a file of its own at the root on a thread of the
-        store's, while the caller works out the key; ``store`` renames it into place.
+        store's, while the caller works out the key; ``place`` renames it into place
+        once written, and ``settle`` waits for the fsync.
 
         An upload's fsync is about a fifth of its submit on a local disk, and the caller
-        has the hash to compute and the upload to check meanwhile.
+        has the hash to compute, the upload to check and its rows to write meanwhile.
         """
         tmp = _tmp_name(self.root)
-        return _LocalStaged(self, tmp, self._executor().submit(_write_synced, tmp, data))
+        written: Future[None] = Future()
+        synced = self._executor().submit(_write_then_sync, tmp, data, written)
+        return _LocalStaged(self, tmp, written, synced)
 
     def _executor(self) -> ThreadPoolExecutor:
         # Made in the process that uses it: threads do not cross a fork.
@@ -126,18 +129,27 @@ def _tmp_name(folder: Path) -> Path:
 
 def _write_synced(path: Path, data: bytes) -> None:
     """Create ``path`` with ``data``, on the device when this returns."""
+    _write_then_sync(path, data, Future())
+
+
+def _write_then_sync(path: Path, data: bytes, written: Future[None]) -> None:
+    """Create ``path`` with ``data``, resolve ``written`` once all of it is written (readers
+    see it from then on), and return once it is on the device."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, 0o600)
     try:
+        fd = os.open(path, flags, 0o600)
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            written.set_result(None)
             os.fsync(fd)
         finally:
             os.close(fd)
-    except BaseException:
-        path.unlink(missing_ok=True)
+    except BaseException as exc:
+        if not written.done():
+            path.unlink(missing_ok=True)
+            written.set_exception(exc)
         raise
 
 
@@ -157,12 +169,15 @@ def _retry_in_folder(folder: Path, step: Callable[[], None]) -> None:
 class _LocalStaged(Staged):
     """A blob being written to ``tmp`` at the store's root."""
 
-    def __init__(self, store: LocalBlobStore, tmp: Path, written: Future[None]) -> None:
+    def __init__(
+        self, store: LocalBlobStore, tmp: Path, written: Future[None], synced: Future[None]
+    ) -> None:
         self._local = store
         self._tmp = tmp
         self._written = written
+        self._synced = synced
 
-    def store(self, key: str) -> None:
+    def place(self, key: str) -> None:
         try:
             path = self._local._path(key)
             self._written.result()
@@ -171,7 +186,10 @@ class _LocalStaged(Staged):
             self.discard()
             raise
 
+    def settle(self) -> None:
+        self._synced.result()
+
     def discard(self) -> None:
-        # Once written (or failed), so that no file is left being written.
-        self._written.exception()
+        # Once done (or failed), so that no file is left being written.
+        self._synced.exception()
         self._tmp.unlink(missing_ok=True)

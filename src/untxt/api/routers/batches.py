@@ -138,7 +138,7 @@ def _submit_files(
     for index, file in enumerate(files):
         with _item("files", index):
             pending = sum(upload.size for upload in uploads)
-            uploads.append(receive_upload(file, state, owner=owner, pending=pending))
+            uploads.append(receive_upload(file, state, owner=owner, pending=pending, settled=False))
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=len(uploads))
@@ -155,7 +155,10 @@ def _submit_files(
         if key
         else None
     )
-    return submit(state, owner=owner, key=bound, create=create)
+    response = submit(state, owner=owner, key=bound, create=create)
+    for upload in uploads:  # on the device before the 202, as the rows are
+        upload.settle()
+    return response
 
 
 def _parse_json(body: bytes) -> BatchCreate:

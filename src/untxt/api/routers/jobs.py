@@ -105,7 +105,7 @@ def _submit_ocr(
             f"format {wait_format!r} is not among the job's outputs "
             f"({', '.join(parsed.outputs)}); add it to outputs or ask for another"
         )
-    upload = receive_upload(file, state, owner=owner)
+    upload = receive_upload(file, state, owner=owner, settled=False)
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=1)
@@ -127,7 +127,11 @@ def _submit_ocr(
         if key
         else None
     )
-    return submit(state, owner=owner, key=bound, create=create)
+    response = submit(state, owner=owner, key=bound, create=create)
+    # The rows were written while the blob's bytes went to the device; the 202 waits
+    # for both.
+    upload.settle()
+    return response
 
 
 @router.post(
