@@ -70,6 +70,10 @@ class Database:
             }
             kwargs["pool_size"] = _SQLITE_POOL_SIZE
             kwargs["max_overflow"] = _SQLITE_POOL_SIZE
+            # The connection used last is handed out first: SQLite keeps a page cache per
+            # connection, valid until another connection writes, so the warm one
+            # reads the pages of the next transaction from memory rather than the file.
+            kwargs["pool_use_lifo"] = True
         else:
             # Fail fast rather than hang while the server is away.
             kwargs["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT_S}
