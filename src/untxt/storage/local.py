@@ -46,17 +46,18 @@ class LocalBlobStore(BlobStore):
             raise
 
     def stage(self, data: bytes) -> Staged:
-        """Write and fsync ``data`` to a file of its own at the root on a thread of the
-        store's, while the caller works out the key; ``place`` renames it into place
-        once written, and ``settle`` waits for the fsync.
+        """Write ``data`` to a file of its own at the root and fsync it on a thread of the
+        store's, while the caller works out the key; ``place`` renames the file into
+        place, and ``settle`` waits for the fsync.
 
         An upload's fsync is about a fifth of its submit on a local disk, and the caller
         has the hash to compute, the upload to check and its rows to write meanwhile.
+        The file is written here, not on the thread: a thread's every return from a
+        system call waits for the interpreter lock, which the caller holds while it works.
         """
         tmp = _tmp_name(self.root)
-        written: Future[None] = Future()
-        synced = self._executor().submit(_write_then_sync, tmp, data, written)
-        return _LocalStaged(self, tmp, written, synced)
+        fd = _write_unsynced(tmp, data)
+        return _LocalStaged(self, tmp, self._executor().submit(_sync_and_close, fd))
 
     def _executor(self) -> ThreadPoolExecutor:
         # Made in the process that uses it: threads do not cross a fork.
@@ -129,28 +130,30 @@ def _tmp_name(folder: Path) -> Path:
 
 def _write_synced(path: Path, data: bytes) -> None:
     """Create ``path`` with ``data``, on the device when this returns."""
-    _write_then_sync(path, data, Future())
+    _sync_and_close(_write_unsynced(path, data))
 
 
-def _write_then_sync(path: Path, data: bytes, written: Future[None]) -> None:
-    """Create ``path`` with ``data``, resolve ``written`` once all of it is written (readers
-    see it from then on), and return once it is on the device."""
+def _write_unsynced(path: Path, data: bytes) -> int:
+    """Create ``path`` with ``data`` (readers see all of it from now on); its open file."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
     try:
-        fd = os.open(path, flags, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            written.set_result(None)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException as exc:
-        if not written.done():
-            path.unlink(missing_ok=True)
-            written.set_exception(exc)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
         raise
+    return fd
+
+
+def _sync_and_close(fd: int) -> None:
+    """Put what ``fd`` holds on the device, and close it."""
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _retry_in_folder(folder: Path, step: Callable[[], None]) -> None:
@@ -167,20 +170,16 @@ def _retry_in_folder(folder: Path, step: Callable[[], None]) -> None:
 
 
 class _LocalStaged(Staged):
-    """A blob being written to ``tmp`` at the store's root."""
+    """A blob written to ``tmp`` at the store's root, on its way to the device."""
 
-    def __init__(
-        self, store: LocalBlobStore, tmp: Path, written: Future[None], synced: Future[None]
-    ) -> None:
+    def __init__(self, store: LocalBlobStore, tmp: Path, synced: Future[None]) -> None:
         self._local = store
         self._tmp = tmp
-        self._written = written
         self._synced = synced
 
     def place(self, key: str) -> None:
         try:
             path = self._local._path(key)
-            self._written.result()
             _retry_in_folder(path.parent, lambda: os.replace(self._tmp, path))
         except BaseException:
             self.discard()
@@ -190,6 +189,6 @@ class _LocalStaged(Staged):
         self._synced.result()
 
     def discard(self) -> None:
-        # Once done (or failed), so that no file is left being written.
+        # Once synced (or failed), so that no file is left open.
         self._synced.exception()
         self._tmp.unlink(missing_ok=True)
