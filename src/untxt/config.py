@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         ge=0,
         le=256,
         description="Uploads one API process checks, stores and records at once; the "
-        "others wait their turn, first come first served. 0: 3 with local storage, 16 "
+        "others wait their turn, first come first served. 0: 1 with local storage, 16 "
         "with S3 (whose writes wait on the network rather than the CPU).",
     )
     max_upload_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest accepted upload.")

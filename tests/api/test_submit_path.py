@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import io
+import threading
+from concurrent.futures import Future
 
 import pytest
 from fastapi import APIRouter
@@ -77,9 +79,17 @@ def test_the_rows_are_written_before_the_upload_settles_and_the_202_waits_for_it
             self.staged.place(key)
             seen.append(("placed", jobs_written()))
 
-        def settle(self) -> None:
+        def settling(self) -> Future[None]:
             seen.append(("settling", jobs_written()))
             self.staged.settle()
+            slow: Future[None] = Future()  # a slow disk: on the device a moment later
+
+            def synced() -> None:
+                seen.append(("synced", jobs_written()))
+                slow.set_result(None)
+
+            threading.Timer(0.2, synced).start()
+            return slow
 
         def discard(self) -> None:
             self.staged.discard()
@@ -92,6 +102,6 @@ def test_the_rows_are_written_before_the_upload_settles_and_the_202_waits_for_it
         answer = client.post(path, files={field: ("scan.png", buffer.getvalue(), "image/png")})
 
     assert answer.status_code == 202, answer.text
-    assert seen == [("placed", 0), ("settling", 1)]
+    assert seen == [("placed", 0), ("settling", 1), ("synced", 1)]
     key = document_blob_key(hashlib.sha256(buffer.getvalue()).hexdigest())
     assert state.storage.get(key) == buffer.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -18,8 +18,8 @@ from untxt.engines import EngineRegistry
 from untxt.storage.base import Staged
 
 
-def test_three_turns_with_local_storage_and_sixteen_with_s3(tmp_path: Path) -> None:
-    assert submit_slots(make_settings(tmp_path)) == 3
+def test_one_turn_with_local_storage_and_sixteen_with_s3(tmp_path: Path) -> None:
+    assert submit_slots(make_settings(tmp_path)) == 1
     assert submit_slots(make_settings(tmp_path, storage_url="s3://bucket/untxt")) == 16
     assert submit_slots(make_settings(tmp_path, submit_concurrency=5)) == 5
 
@@ -33,8 +33,8 @@ def _png(shade: int) -> bytes:
 def test_uploads_beyond_the_turns_wait_and_are_all_accepted(
     tmp_path: Path, engines: EngineRegistry
 ) -> None:
-    """Eight uploads at once with two turns: never more than two stored at a time, and
-    every one accepted as its own job."""
+    """Eight uploads at once with two turns: never more than two being checked and
+    stored at a time, and every one accepted as its own job."""
     app = create_app(make_settings(tmp_path, submit_concurrency=2), engines=engines)
     state = app.state.untxt
     stage = state.storage.stage
@@ -49,13 +49,13 @@ def test_uploads_beyond_the_turns_wait_and_are_all_accepted(
 
         def place(self, key: str) -> None:
             time.sleep(0.05)  # the others pile up meanwhile
-            self.staged.place(key)
-
-        def settle(self) -> None:
             try:
-                self.staged.settle()
+                self.staged.place(key)
             finally:
                 self.done()
+
+        def settling(self) -> Future[None]:
+            return self.staged.settling()
 
         def discard(self) -> None:
             try:

@@ -59,14 +59,16 @@ def submit_slots(settings: Settings) -> int:
 
     An upload's check, hash, write and record hold the GIL most of the time: a dozen of
     them on threads at once share it in turns of the interpreter's choosing, and each
-    takes as long as all of them together. A few at a time, the others waiting in order,
-    finish each sooner and lose nothing: at 16 clients p99 fell from 60-78 ms to 46-48
-    ms, with 10% more submits a second (bench/submit.py). Writes to S3 wait on the
-    network, not the CPU, so more of them overlap.
+    takes as long as all of them together. One at a time, the others waiting in order,
+    each finishes sooner and nothing is lost: the local disk's fsync runs on a thread
+    of the store's and is awaited after the turn (see ``submit_ocr``), so the turn holds
+    only CPU work. At 16 clients on an API-only node, one turn gave 11% more submits a
+    second than three and a p99 of 47 ms against 55 (bench/README.md). Writes to S3
+    wait on the network, not the CPU, so more of them overlap.
     """
     if settings.submit_concurrency:
         return settings.submit_concurrency
-    return 16 if settings.storage_url.startswith("s3://") else 3
+    return 16 if settings.storage_url.startswith("s3://") else 1
 
 
 @dataclass(frozen=True)

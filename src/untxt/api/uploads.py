@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -80,6 +81,12 @@ class Upload:
         """Wait until the bytes are on the device (at once when they were already)."""
         if self.staged is not None:
             self.staged.settle()
+
+    async def settled(self) -> None:
+        """:meth:`settle` on the event loop, holding no thread meanwhile."""
+        if self.staged is not None:
+            # Shielded: a client that leaves must not cancel an fsync not begun yet.
+            await asyncio.shield(asyncio.wrap_future(self.staged.settling()))
 
 
 def receive_upload(

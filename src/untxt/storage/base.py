@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -56,8 +57,12 @@ class Staged(ABC):
         device once :meth:`settle` returns."""
 
     @abstractmethod
+    def settling(self) -> Future[None]:
+        """Done once the placed bytes are on the device (or failed to get there)."""
+
     def settle(self) -> None:
         """Wait until the placed bytes are on the device."""
+        self.settling().result()
 
     @abstractmethod
     def discard(self) -> None:
@@ -74,8 +79,10 @@ class _Deferred(Staged):
     def place(self, key: str) -> None:
         self._store.put(key, self._data)
 
-    def settle(self) -> None:
-        pass  # put() returned once they were
+    def settling(self) -> Future[None]:
+        done: Future[None] = Future()
+        done.set_result(None)  # put() returned once they were
+        return done
 
     def discard(self) -> None:
         pass

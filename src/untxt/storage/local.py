@@ -185,8 +185,8 @@ class _LocalStaged(Staged):
             self.discard()
             raise
 
-    def settle(self) -> None:
-        self._synced.result()
+    def settling(self) -> Future[None]:
+        return self._synced
 
     def discard(self) -> None:
         # Once synced (or failed), so that no file is left open.

@@ -19,6 +19,7 @@ from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
 from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
 from untxt.api.uploads import (
     OPTIONS_HELP,
+    Upload,
     check_options,
     parse_options,
     receive_upload,
@@ -79,10 +80,13 @@ async def submit_ocr(
     with ``wait``, once the job has finished if that takes at most ``wait`` seconds."""
     # In turn with the process's other uploads (AppState.submit_turns), first come first
     # served.
-    accepted = await to_thread.run_sync(
+    accepted, upload = await to_thread.run_sync(
         partial(_submit_ocr, file, state, principal.owner, key, options, format if wait else None),
         limiter=state.submit_turns,
     )
+    # The rows were written while the upload's bytes went to the device; the 202 waits
+    # for both, and the next upload takes its turn meanwhile.
+    await upload.settled()
     if not wait:
         return accepted
     return await answer_when_finished(
@@ -97,8 +101,10 @@ def _submit_ocr(
     key: IdempotencyKey | None,
     options: str | None,
     wait_format: FormatName | None,
-) -> Response:
-    """The submit of ``POST /v1/ocr``, in a worker thread: it reads the upload and writes."""
+) -> tuple[Response, Upload]:
+    """The submit of ``POST /v1/ocr``, in a worker thread: it reads the upload and writes
+    its rows; the answer, and the upload, whose bytes may still be on their way to the
+    device (see :meth:`Upload.settled`)."""
     parsed = parse_options(options, state)
     if wait_format is not None and wait_format not in parsed.outputs:
         raise InvalidOptionsError(
@@ -127,11 +133,7 @@ def _submit_ocr(
         if key
         else None
     )
-    response = submit(state, owner=owner, key=bound, create=create)
-    # The rows were written while the blob's bytes went to the device; the 202 waits
-    # for both.
-    upload.settle()
-    return response
+    return submit(state, owner=owner, key=bound, create=create), upload
 
 
 @router.post(
