@@ -84,9 +84,14 @@ class Upload:
 
     async def settled(self) -> None:
         """:meth:`settle` on the event loop, holding no thread meanwhile."""
-        if self.staged is not None:
-            # Shielded: a client that leaves must not cancel an fsync not begun yet.
-            await asyncio.shield(asyncio.wrap_future(self.staged.settling()))
+        if self.staged is None:
+            return
+        settling = self.staged.settling()
+        if settling.done():  # mostly: no hand-over from the store's thread to the loop
+            settling.result()
+            return
+        # Shielded: a client that leaves must not cancel an fsync not begun yet.
+        await asyncio.shield(asyncio.wrap_future(settling))
 
 
 def receive_upload(

@@ -42,8 +42,7 @@ def _readings(word: str) -> list[str]:
     """``word`` with each digit that resembles a letter replaced by each such letter."""
     if not _misread(word):
         return [word]
-    lower = word.lower() == word
     options = [_LETTERS_OF.get(c, c) for c in word]
-    if lower:
-        options = [o.lower() if c in _LETTERS_OF else o for c, o in zip(word, options, strict=True)]
+    if word.lower() == word:  # a name printed in lower case reads its letters so
+        options = [o.lower() for o in options]
     return ["".join(letters) for letters in product(*options)]
