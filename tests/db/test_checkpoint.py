@@ -36,3 +36,22 @@ def test_commits_stay_in_the_log_until_a_thread_checkpoints_them(tmp_path: Path)
         assert path.stat().st_size > before + (COMMITS_PER_CHECKPOINT - 2) * 2000
     finally:
         db.dispose()
+
+
+def test_the_log_starts_over_under_a_steady_stream_of_commits(tmp_path: Path) -> None:
+    # Each checkpoint runs while commits go on: unless the commits made meanwhile are
+    # copied too, no writer ever finds the whole log copied, and it grows without end.
+    path = tmp_path / "untxt.db"
+    wal = Path(f"{path}-wal")
+    db = Database(f"sqlite:///{path}")
+    rounds = 30
+    try:
+        with db.write() as session:
+            session.execute(text("CREATE TABLE t (x BLOB)"))
+        _write(db, COMMITS_PER_CHECKPOINT - 1)
+        one_round = wal.stat().st_size  # no checkpoint yet: the log of one round
+        _write(db, (rounds - 1) * COMMITS_PER_CHECKPOINT)
+        # Never started over, the log would hold 30 rounds of commits.
+        assert wal.stat().st_size < 10 * one_round
+    finally:
+        db.dispose()

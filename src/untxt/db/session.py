@@ -37,6 +37,8 @@ _SQLITE_BUSY_TIMEOUT_S = 30
 _CONNECT_TIMEOUT_S = 5
 # Enough pooled connections for the API's thread pool, so none is opened per request.
 _SQLITE_POOL_SIZE = 40
+# Bytes of write-ahead log kept on disk once the log starts over: a few hundred commits.
+_WAL_SIZE_LIMIT = 64 * 1024 * 1024
 _LAST_USED = "untxt_last_used"
 #: The execution option of a write block of one statement: its :class:`_OneWrite`.
 _ONE_WRITE = "untxt_one_write"
@@ -115,14 +117,15 @@ class Database:
         finds it must write more calls :func:`transaction` before its first write; a
         second write without it raises before it runs.
         """
-        with self._write_lock, self._write.begin() as session:
-            if one_statement and self.dialect == "postgresql":
-                session.connection(
-                    execution_options={"isolation_level": "AUTOCOMMIT", _ONE_WRITE: _OneWrite()}
-                )
-            yield session
-        if self._checkpoints is not None:
-            self._checkpoints.committed()
+        with self._write_lock:
+            with self._write.begin() as session:
+                if one_statement and self.dialect == "postgresql":
+                    session.connection(
+                        execution_options={"isolation_level": "AUTOCOMMIT", _ONE_WRITE: _OneWrite()}
+                    )
+                yield session
+            if self._checkpoints is not None:
+                self._checkpoints.committed()
 
     def conninfo(self) -> str:
         """The URL as libpq understands it (PostgreSQL only), for connections of our own."""
@@ -218,6 +221,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # Checkpoints are taken outside the write lock instead (untxt.db.checkpoint).
         cursor.execute("PRAGMA wal_autocheckpoint=0")
+        # A log that a long read kept from starting over is cut back when it does.
+        cursor.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
