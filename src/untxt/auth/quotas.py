@@ -3,6 +3,7 @@ transaction so that a refused request creates nothing."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -78,13 +79,8 @@ def check_stored_bytes(
     if not quota:
         return
     with ExitStack() as stack:
-        opened: list[Session] = []
-
-        def session() -> Session:
-            if not opened:
-                opened.append(stack.enter_context(read()))
-            return opened[0]
-
+        # Opened at the first count, if any, and shared by the second.
+        session = functools.cache(lambda: stack.enter_context(read()))
         if estimate is not None and estimate.clearly_below(
             lambda: stored_bytes(session(), owner=owner), owner=owner, size=size, quota=quota
         ):
