@@ -221,9 +221,15 @@ def descendants_cpu() -> float:
 
 
 @contextmanager
-def running_server(workers: int | None = None, **env: str) -> Iterator[str]:
-    """Start ``untxt serve`` on a fresh data dir and a free port; yield its base URL."""
-    data_dir = Path(tempfile.mkdtemp(prefix="untxt-bench-"))
+def running_server(
+    workers: int | None = None, *, data_parent: Path | None = None, **env: str
+) -> Iterator[str]:
+    """Start ``untxt serve`` on a fresh data dir and a free port; yield its base URL.
+
+    The data dir is removed when the server stops, unless it was made in ``data_parent``,
+    which its caller removes.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="untxt-bench-", dir=data_parent))
     port = free_port()
     args = [UNTXT, "serve", "--port", str(port), "--data-dir", str(data_dir)]
     if workers is not None:
@@ -257,7 +263,8 @@ def running_server(workers: int | None = None, **env: str) -> Iterator[str]:
             process.wait(60)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-        shutil.rmtree(data_dir, ignore_errors=True)
+        if data_parent is None:
+            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def run_job(

@@ -120,9 +120,10 @@ async def load(
 
 
 @contextmanager
-def peer_server() -> Iterator[str]:
-    """The minimal FastAPI app of ``submit_peer.py`` on a fresh data dir and a free port."""
-    data_dir = Path(tempfile.mkdtemp(prefix="untxt-peer-"))
+def peer_server(data_parent: Path) -> Iterator[str]:
+    """The minimal FastAPI app of ``submit_peer.py`` on a fresh data dir in ``data_parent``
+    (left for its owner to remove) and a free port."""
+    data_dir = Path(tempfile.mkdtemp(prefix="untxt-peer-", dir=data_parent))
     port = free_port()
     process = subprocess.Popen(
         [
@@ -151,7 +152,6 @@ def peer_server() -> Iterator[str]:
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(30)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 async def measure(
@@ -187,25 +187,38 @@ def main() -> None:
     png = base_png()
     counter = [10**7]
     data: dict[str, Any] = {"upload_bytes": len(png), "by_clients": {}}
-    # The API alone against the peer: both idle but for the submits, rounds alternating.
-    # The queued-jobs quota (1,000 unfinished jobs per owner) would refuse submits to a
-    # node without workers after a few seconds: the bench lifts it (0: none).
-    with peer_server() as peer, running_server(0, UNTXT_QUOTA_QUEUED_JOBS="0") as api:
-        urls = {"peer (minimal FastAPI app)": peer, "untxt serve --workers 0": api}
-        for clients in levels:
-            data["by_clients"][clients] = asyncio.run(
-                measure(urls, clients, args.seconds, args.rounds, png, counter)
-            )
-    if not args.skip_busy:
-        # The embedded default: its OCR workers busy with what is submitted. The bench
-        # submits more than the default quota of unfinished jobs per owner (1,000)
-        # allows, so it raises it; a submit over the quota would fail with 429.
-        with running_server(None, UNTXT_QUOTA_QUEUED_JOBS="0") as default:
-            urls = {"untxt serve (workers busy)": default}
+    # Every server's data dir lives in one folder, removed only at the end. On an ext4
+    # file system without a journal (as on the machine of bench/README.md), creating a
+    # file skips every inode of its block group freed in the last minutes: removing the
+    # first servers' 20,000 files before the busy node's rounds would charge each of its
+    # uploads for them.
+    root = Path(tempfile.mkdtemp(prefix="untxt-submit-bench-"))
+    try:
+        # The API alone against the peer: both idle but for the submits, rounds
+        # alternating. The queued-jobs quota (1,000 unfinished jobs per owner) would
+        # refuse submits to a node without workers after a few seconds: the bench lifts
+        # it (0: none).
+        with (
+            peer_server(root) as peer,
+            running_server(0, data_parent=root, UNTXT_QUOTA_QUEUED_JOBS="0") as api,
+        ):
+            urls = {"peer (minimal FastAPI app)": peer, "untxt serve --workers 0": api}
             for clients in levels:
-                data["by_clients"][clients] |= asyncio.run(
+                data["by_clients"][clients] = asyncio.run(
                     measure(urls, clients, args.seconds, args.rounds, png, counter)
                 )
+        if not args.skip_busy:
+            # The embedded default: its OCR workers busy with what is submitted. The
+            # bench submits more than the default quota of unfinished jobs per owner
+            # (1,000) allows, so it raises it; a submit over the quota would fail with 429.
+            with running_server(None, data_parent=root, UNTXT_QUOTA_QUEUED_JOBS="0") as default:
+                urls = {"untxt serve (workers busy)": default}
+                for clients in levels:
+                    data["by_clients"][clients] |= asyncio.run(
+                        measure(urls, clients, args.seconds, args.rounds, png, counter)
+                    )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     rows = []
     for clients, level in data["by_clients"].items():
         for name, s in level.items():
