@@ -151,8 +151,8 @@ class Deliverer:
             return poll  # a finishing delivery wakes the loop
         now = utcnow()
         if self._changes.changed() or not self._due_known:
-            with self._db.read() as session:
-                self._due = next_due_at(session)
+            with self._db.engine.connect() as connection:
+                self._due = next_due_at(connection)
             self._due_known = True
         due = self._due
         if due is None:
