@@ -17,8 +17,8 @@ from untxt.api.deps import PrincipalDep, StateDep
 from untxt.api.schemas import MAX_ROW_ID
 from untxt.db.models import WebhookAttemptRow, WebhookSubscriptionRow
 from untxt.db.types import utcnow
-from untxt.events import deliveries, subscriptions
-from untxt.events.deliveries import DeliveryView
+from untxt.events import deliveries, delivery_views, subscriptions
+from untxt.events.delivery_views import DeliveryView
 from untxt.events.ssrf import check_url, parse_allowed_hosts
 from untxt.events.webhooks import new_secret
 from untxt.options import MAX_URL_LENGTH, EventType
@@ -225,7 +225,7 @@ def list_webhook_deliveries(
 ) -> DeliveryList:
     """The subscription's deliveries, newest first, each with every attempt."""
     with state.db.read() as session:
-        views = deliveries.list_deliveries(
+        views = delivery_views.list_deliveries(
             session, owner=principal.owner, subscription_id=webhook_id, limit=limit, before=cursor
         )
     return DeliveryList.page(views, limit)
@@ -245,7 +245,7 @@ def retry_webhook_delivery(
 ) -> DeliveryOut:
     """Send a delivery again now, with the same ``webhook-id``."""
     with state.db.write() as session:
-        view = deliveries.retry_delivery(
+        view = delivery_views.retry_delivery(
             session,
             owner=principal.owner,
             subscription_id=webhook_id,
@@ -268,7 +268,7 @@ def list_job_webhook_deliveries(
     """Deliveries to the job's own ``webhook_url``, newest first, each with every attempt."""
     with state.db.read() as session:
         jobs.get_job(session, owner=principal.owner, job_id=job_id)
-        views = deliveries.list_job_deliveries(
+        views = delivery_views.list_job_deliveries(
             session, owner=principal.owner, job_id=job_id, limit=limit, before=cursor
         )
     return DeliveryList.page(views, limit)
@@ -285,7 +285,7 @@ def retry_job_webhook_delivery(
     """Send a delivery to the job's ``webhook_url`` again now, with the same ``webhook-id``."""
     with state.db.write() as session:
         jobs.get_job(session, owner=principal.owner, job_id=job_id)
-        view = deliveries.retry_job_delivery(
+        view = delivery_views.retry_job_delivery(
             session, owner=principal.owner, job_id=job_id, delivery_id=delivery_id, now=utcnow()
         )
         out = DeliveryOut.of(view)
