@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from untxt import tracing
-from untxt.api.deps import AppState, install_auth_handlers
+from untxt.api.deps import AppState, install_auth_handlers, submit_slots
 from untxt.api.docs_page import install_docs_page
 from untxt.api.hygiene import install_hygiene
 from untxt.api.limits import BodySizeLimit
@@ -39,6 +39,7 @@ from untxt.api.routers import (
     webhooks,
     ws,
 )
+from untxt.api.submit_line import SubmitLine
 from untxt.auth import Accounts
 from untxt.config import Settings, load_settings
 from untxt.db import Database, upgrade
@@ -70,6 +71,7 @@ def create_app(
         notifier=notifier or PollingNotifier(),
         accounts=Accounts.from_settings(db, settings),
     )
+    state.submit_line = SubmitLine(state, submit_slots(settings))
     hub = EventHub(db, poll_interval=settings.event_poll_interval)
     tracing.configure_tracing(settings.otel, role="api")
 
@@ -86,6 +88,7 @@ def create_app(
         if deliverer is not None:
             await run_in_threadpool(deliverer.stop)
         await hub.aclose()
+        state.submit_line.close()
         state.db.dispose()
         tracing.flush()
 

@@ -105,9 +105,10 @@ class Settings(BaseSettings):
         0,
         ge=0,
         le=256,
-        description="Uploads one API process checks, stores and records at once; the "
-        "others wait their turn, first come first served. 0: 1 with local storage, 16 "
-        "with S3 (whose writes wait on the network rather than the CPU).",
+        description="Uploads one API process checks and stores at once; the others wait "
+        "their turn, first come first served, and the rows of those ready together are "
+        "written in one transaction. 0: 1 with local storage, 16 with S3 (whose writes wait "
+        "on the network rather than the CPU).",
     )
     max_upload_bytes: int = Field(100 * 1024 * 1024, gt=0, description="Largest accepted upload.")
     max_pages: int = Field(2000, gt=0, description="Most pages accepted in one document.")

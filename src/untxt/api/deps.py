@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from anyio import CapacityLimiter
 from fastapi import Depends, FastAPI, Request
 from fastapi.requests import HTTPConnection
 from fastapi.responses import JSONResponse
@@ -27,6 +26,9 @@ from untxt.db.session import Database
 from untxt.engines import EngineRegistry
 from untxt.queue.notify import Notifier
 from untxt.storage import BlobStore
+
+if TYPE_CHECKING:
+    from untxt.api.submit_line import SubmitLine
 
 LOCAL_OWNER = "local"
 #: Text without control characters. PostgreSQL can neither store nor compare NUL, so
@@ -47,15 +49,13 @@ class AppState:
     accounts: Accounts
     #: Owners' stored bytes, so that a submit far below the storage quota costs no query.
     stored_bytes: StoredBytes = field(default_factory=StoredBytes)
-    #: Turns for the uploads' thread work (see :func:`submit_slots`).
-    submit_turns: CapacityLimiter = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.submit_turns = CapacityLimiter(submit_slots(self.settings))
+    #: The threads of the uploads' work (see :func:`submit_slots`), set by the app factory.
+    submit_line: SubmitLine = field(init=False)
 
 
 def submit_slots(settings: Settings) -> int:
-    """How many uploads one API process works on at once (``submit_concurrency``).
+    """How many uploads one API process works on at once (``submit_concurrency``): the
+    threads of its :class:`~untxt.api.submit_line.SubmitLine`.
 
     An upload's check, hash, write and record hold the GIL most of the time: a dozen of
     them on threads at once share it in turns of the interpreter's choosing, and each

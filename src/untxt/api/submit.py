@@ -46,6 +46,15 @@ class Accepted:
         )
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A submit's part of a write transaction: the answer made in it (a key's stored
+    answer, or the one stored with a key), and what it created."""
+
+    response: Response | None
+    accepted: Accepted | None
+
+
 def enqueue(
     session: Session,
     state: AppState,
@@ -133,20 +142,40 @@ def submit(
     ``one_statement``: ``create`` reads, then writes with one statement at most (see
     :meth:`untxt.db.Database.write`); a key's own writes make it a transaction again.
     """
-    response = None
     with state.db.write(one_statement=one_statement and key is None) as session:
-        if key is not None:
-            replay = key.replay(session, owner=owner, ttl=state.settings.idempotency_ttl)
-            if replay is not None:
-                return replay
-        accepted = create(session)
-        if key is not None:
-            response = accepted.response()
-            key.remember(session, owner=owner, response=response)
-    state.notifier.notify(accepted.pages)
-    _submitted(accepted.body)
+        outcome = run_create(session, state, owner=owner, key=key, create=create)
+    return answer(state, outcome)
+
+
+def run_create(
+    session: Session,
+    state: AppState,
+    *,
+    owner: str,
+    key: BoundKey | None,
+    create: Callable[[Session], Accepted],
+) -> Outcome:
+    """``create`` in the caller's write transaction, behind the key if there is one."""
+    if key is not None:
+        replay = key.replay(session, owner=owner, ttl=state.settings.idempotency_ttl)
+        if replay is not None:
+            return Outcome(replay, None)
+    accepted = create(session)
+    if key is None:
+        return Outcome(None, accepted)
+    response = accepted.response()
+    key.remember(session, owner=owner, response=response)
+    return Outcome(response, accepted)
+
+
+def answer(state: AppState, outcome: Outcome) -> Response:
+    """Once ``outcome`` is committed: wake the workers, count and log its jobs; the answer."""
+    if outcome.accepted is None:
+        return outcome.response  # type: ignore[return-value]
+    state.notifier.notify(outcome.accepted.pages)
+    _submitted(outcome.accepted.body)
     # Without a key the body is serialised after commit, to hold the write lock no longer.
-    return response if response is not None else accepted.response()
+    return outcome.response or outcome.accepted.response()
 
 
 def _submitted(body: BaseModel) -> None:

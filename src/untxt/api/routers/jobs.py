@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Literal
 
-from anyio import to_thread
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
 
@@ -17,9 +16,9 @@ from untxt.api.routers import page_images
 from untxt.api.routers.events import HubDep
 from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
 from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
+from untxt.api.submit_line import Prepared
 from untxt.api.uploads import (
     OPTIONS_HELP,
-    Upload,
     check_options,
     parse_options,
     receive_upload,
@@ -78,11 +77,10 @@ async def submit_ocr(
 ) -> Response:
     """Upload a file and queue it for OCR in one call; returns before any OCR runs, or,
     with ``wait``, once the job has finished if that takes at most ``wait`` seconds."""
-    # In turn with the process's other uploads (AppState.submit_turns), first come first
+    # In line with the process's other uploads (AppState.submit_line), first come first
     # served.
-    accepted, upload = await to_thread.run_sync(
-        partial(_submit_ocr, file, state, principal.owner, key, options, format if wait else None),
-        limiter=state.submit_turns,
+    accepted, upload = await state.submit_line.run(
+        partial(_prepare_ocr, file, state, principal.owner, key, options, format if wait else None)
     )
     # The rows were written while the upload's bytes went to the device; the 202 waits
     # for both, and the next upload takes its turn meanwhile.
@@ -94,17 +92,17 @@ async def submit_ocr(
     )
 
 
-def _submit_ocr(
+def _prepare_ocr(
     file: UploadFile,
     state: AppState,
     owner: str,
     key: IdempotencyKey | None,
     options: str | None,
     wait_format: FormatName | None,
-) -> tuple[Response, Upload]:
-    """The submit of ``POST /v1/ocr``, in a worker thread: it reads the upload and writes
-    its rows; the answer, and the upload, whose bytes may still be on their way to the
-    device (see :meth:`Upload.settled`)."""
+) -> Prepared:
+    """The file work of ``POST /v1/ocr``, on a thread of the submit line: it reads and
+    stores the upload, whose bytes may still be on their way to the device (see
+    :meth:`Upload.settled`), and says how to write its rows."""
     parsed = parse_options(options, state)
     if wait_format is not None and wait_format not in parsed.outputs:
         raise InvalidOptionsError(
@@ -133,7 +131,7 @@ def _submit_ocr(
         if key
         else None
     )
-    return submit(state, owner=owner, key=bound, create=create), upload
+    return Prepared(owner, bound, create, upload)
 
 
 @router.post(
