@@ -15,7 +15,9 @@ test: system-deps venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest
+	# Two processes: most tests wait on servers and subprocesses more than they compute.
+	$(BIN)/pytest -n 2 --dist loadscope -m "not alone"
+	$(BIN)/pytest -m alone
 
 lint: venv
 	$(BIN)/ruff check src tests bench

@@ -10,7 +10,8 @@ from rich.console import Console
 
 from untxt.config import Settings, load_settings
 
-err = Console(stderr=True)
+# Messages are not wrapped: a terminal wraps them itself, and a wrapped path cannot be copied.
+err = Console(stderr=True, soft_wrap=True)
 
 DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="Data folder (default: ./untxt-data).")

@@ -8,6 +8,7 @@ runs against a real SeaweedFS, which checks signatures and expiry itself.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -153,14 +154,10 @@ def test_a_link_to_a_deleted_job_finds_nothing(
 # On S3 (SeaweedFS), with every object encrypted under a KMS key.
 
 
-@pytest.fixture
-def s3_app(
-    tmp_path: Path,
-    engines: EngineRegistry,
-    seaweedfs: SeaweedFS,
-    monkeypatch: pytest.MonkeyPatch,
+@contextmanager
+def _s3_app(
+    tmp_path: Path, engines: EngineRegistry, seaweedfs: SeaweedFS, *, link_ttl: int
 ) -> Iterator[tuple[TestClient, Worker, str]]:
-    use_credentials(monkeypatch)
     bucket = seaweedfs.new_bucket()
     settings = make_settings(
         tmp_path / "data",
@@ -169,12 +166,38 @@ def s3_app(
         s3_region="us-east-1",
         s3_sse="aws:kms",
         s3_kms_key_id=KMS_KEY_ID,
-        link_ttl=2,
+        link_ttl=link_ttl,
     )
     app = create_app(settings, engines=engines)
     with TestClient(app) as client:
         state = app.state.untxt
         yield client, Worker(settings, db=state.db, storage=state.storage, engines=engines), bucket
+
+
+@pytest.fixture
+def s3_app(
+    tmp_path: Path,
+    engines: EngineRegistry,
+    seaweedfs: SeaweedFS,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[TestClient, Worker, str]]:
+    """The API on S3, with links that expire after 2 s, for a test to see them expire."""
+    use_credentials(monkeypatch)
+    with _s3_app(tmp_path, engines, seaweedfs, link_ttl=2) as app:
+        yield app
+
+
+@pytest.fixture
+def s3_app_lasting_links(
+    tmp_path: Path,
+    engines: EngineRegistry,
+    seaweedfs: SeaweedFS,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[TestClient, Worker, str]]:
+    """The API on S3, with links that outlast a slow test."""
+    use_credentials(monkeypatch)
+    with _s3_app(tmp_path, engines, seaweedfs, link_ttl=3600) as app:
+        yield app
 
 
 def test_on_s3_results_are_stored_encrypted_and_a_presigned_link_expires(
@@ -207,11 +230,11 @@ def test_on_s3_results_are_stored_encrypted_and_a_presigned_link_expires(
 
 
 def test_on_s3_a_json_result_with_fields_gets_a_link_the_server_signs(
-    s3_app: tuple[TestClient, Worker, str], seaweedfs: SeaweedFS
+    s3_app_lasting_links: tuple[TestClient, Worker, str],
 ) -> None:
     """The fields are added to the JSON on its way out, so the stored object is not the
     answer: the link is the server's, and it serves what the API serves."""
-    client, worker, _ = s3_app
+    client, worker, _ = s3_app_lasting_links
     response = submit(
         client,
         samples.png(["ACME STORE", "TOTAL 12.50"]),
