@@ -9,6 +9,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import structlog
 from fastapi.testclient import TestClient
 
 from tests.seaweedfs import SeaweedFS, seaweedfs_server
@@ -45,6 +46,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         # Matched without the parameters: each of a test's databases runs alone.
         if item.nodeid.partition("[")[0] in _ALONE:
             item.add_marker(pytest.mark.alone)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_each_test_found_it(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what a test's command did to logging (the CLI runs in this process).
+
+    ``configure_logging`` makes each logger keep, from its first use on, the
+    configuration of that moment, and points it at the runner's stderr, which closes
+    after the command. Loggers that stayed so would write to a closed stream, or past
+    a later test's ``capture_logs``, depending on which tests ran before.
+    """
+    saved = structlog.get_config()
+    configure = structlog.configure
+
+    def uncached(**settings: object) -> None:
+        configure(**{**settings, "cache_logger_on_first_use": False})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(structlog, "configure", uncached)
+    yield
+    configure(**saved)
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from typer.testing import CliRunner
 
 from tests.retention_helpers import (
@@ -25,14 +23,6 @@ from untxt.db.types import utcnow
 from untxt.storage import LocalBlobStore
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """The command points logging at the runner's stderr, which closes after it: undo that,
-    or later tests that log in this process fail writing to it."""
-    yield
-    structlog.reset_defaults()
 
 
 @pytest.fixture
