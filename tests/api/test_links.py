@@ -156,8 +156,14 @@ def test_a_link_to_a_deleted_job_finds_nothing(
 
 @contextmanager
 def _s3_app(
-    tmp_path: Path, engines: EngineRegistry, seaweedfs: SeaweedFS, *, link_ttl: int
+    tmp_path: Path,
+    engines: EngineRegistry,
+    seaweedfs: SeaweedFS,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    link_ttl: int,
 ) -> Iterator[tuple[TestClient, Worker, str]]:
+    use_credentials(monkeypatch)
     bucket = seaweedfs.new_bucket()
     settings = make_settings(
         tmp_path / "data",
@@ -182,21 +188,7 @@ def s3_app(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[TestClient, Worker, str]]:
     """The API on S3, with links that expire after 2 s, for a test to see them expire."""
-    use_credentials(monkeypatch)
-    with _s3_app(tmp_path, engines, seaweedfs, link_ttl=2) as app:
-        yield app
-
-
-@pytest.fixture
-def s3_app_lasting_links(
-    tmp_path: Path,
-    engines: EngineRegistry,
-    seaweedfs: SeaweedFS,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[TestClient, Worker, str]]:
-    """The API on S3, with links that outlast a slow test."""
-    use_credentials(monkeypatch)
-    with _s3_app(tmp_path, engines, seaweedfs, link_ttl=3600) as app:
+    with _s3_app(tmp_path, engines, seaweedfs, monkeypatch, link_ttl=2) as app:
         yield app
 
 
@@ -230,23 +222,28 @@ def test_on_s3_results_are_stored_encrypted_and_a_presigned_link_expires(
 
 
 def test_on_s3_a_json_result_with_fields_gets_a_link_the_server_signs(
-    s3_app_lasting_links: tuple[TestClient, Worker, str],
+    tmp_path: Path,
+    engines: EngineRegistry,
+    seaweedfs: SeaweedFS,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The fields are added to the JSON on its way out, so the stored object is not the
     answer: the link is the server's, and it serves what the API serves."""
-    client, worker, _ = s3_app_lasting_links
-    response = submit(
-        client,
-        samples.png(["ACME STORE", "TOTAL 12.50"]),
-        options={"engine": "tesseract", "outputs": ["json"], "extract": ["receipt"]},
-    )
-    drain(worker)
-    job_id = response.json()["id"]
+    # Links that outlast a slow run: this test is not about their expiry.
+    with _s3_app(tmp_path, engines, seaweedfs, monkeypatch, link_ttl=3600) as app:
+        client, worker, _ = app
+        response = submit(
+            client,
+            samples.png(["ACME STORE", "TOTAL 12.50"]),
+            options={"engine": "tesseract", "outputs": ["json"], "extract": ["receipt"]},
+        )
+        drain(worker)
+        job_id = response.json()["id"]
 
-    body = link(client, job_id, {}, format="json")
+        body = link(client, job_id, {}, format="json")
 
-    assert body["url"].startswith("http://testserver/v1/links/")
-    served = client.get(body["url"])
-    assert served.status_code == 200, served.text
-    assert "fields" in served.json()
-    assert served.json() == client.get(f"/v1/jobs/{job_id}/result").json()
+        assert body["url"].startswith("http://testserver/v1/links/")
+        served = client.get(body["url"])
+        assert served.status_code == 200, served.text
+        assert "fields" in served.json()
+        assert served.json() == client.get(f"/v1/jobs/{job_id}/result").json()

@@ -170,12 +170,15 @@ def run_create(
 
 def answer(state: AppState, outcome: Outcome) -> Response:
     """Once ``outcome`` is committed: wake the workers, count and log its jobs; the answer."""
-    if outcome.accepted is None:
-        return outcome.response  # type: ignore[return-value]
-    state.notifier.notify(outcome.accepted.pages)
-    _submitted(outcome.accepted.body)
+    accepted = outcome.accepted
+    if accepted is not None:
+        state.notifier.notify(accepted.pages)
+        _submitted(accepted.body)
+    if outcome.response is not None:
+        return outcome.response
     # Without a key the body is serialised after commit, to hold the write lock no longer.
-    return outcome.response or outcome.accepted.response()
+    assert accepted is not None, "an outcome holds an answer or what was created"
+    return accepted.response()
 
 
 def _submitted(body: BaseModel) -> None:
