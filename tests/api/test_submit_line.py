@@ -90,15 +90,16 @@ def _counts(state: AppState) -> tuple[int, int, int]:
 
 
 def _app_client(
-    tmp_path: Path, engines: EngineRegistry, **overrides: object
+    tmp_path: Path, engines: EngineRegistry, db_url: str, **overrides: object
 ) -> AbstractContextManager[TestClient]:
-    return TestClient(create_app(make_settings(tmp_path, **overrides), engines=engines))
+    settings = make_settings(tmp_path, database_url=db_url, **overrides)
+    return TestClient(create_app(settings, engines=engines))
 
 
 def test_uploads_waiting_together_are_committed_in_one_transaction(
-    tmp_path: Path, engines: EngineRegistry
+    tmp_path: Path, engines: EngineRegistry, db_url: str
 ) -> None:
-    with _app_client(tmp_path, engines) as client:
+    with _app_client(tmp_path, engines, db_url) as client:
         state: AppState = client.app.state.untxt  # type: ignore[attr-defined]
         _held_until_all_in_line(state, _UPLOADS)
         committed = _counted_writes(state)
@@ -113,11 +114,11 @@ def test_uploads_waiting_together_are_committed_in_one_transaction(
 
 
 def test_a_submit_that_fails_in_a_batch_fails_alone_and_the_others_are_kept(
-    tmp_path: Path, engines: EngineRegistry
+    tmp_path: Path, engines: EngineRegistry, db_url: str
 ) -> None:
     """Four queued jobs allowed: of six uploads in one batch, four are accepted, two are
     refused with the quota's problem, and nothing else is written."""
-    with _app_client(tmp_path, engines, quota_queued_jobs=4) as client:
+    with _app_client(tmp_path, engines, db_url, quota_queued_jobs=4) as client:
         state: AppState = client.app.state.untxt  # type: ignore[attr-defined]
         _held_until_all_in_line(state, _UPLOADS)
         committed = _counted_writes(state)
@@ -134,12 +135,12 @@ def test_a_submit_that_fails_in_a_batch_fails_alone_and_the_others_are_kept(
 
 
 def test_a_repeated_idempotency_key_in_one_batch_creates_one_job(
-    tmp_path: Path, engines: EngineRegistry
+    tmp_path: Path, engines: EngineRegistry, db_url: str
 ) -> None:
     """Two uploads of the same file under one key, in line together: one job, and the
     second gets the first's answer."""
     png = _png(7)
-    with _app_client(tmp_path, engines) as client:
+    with _app_client(tmp_path, engines, db_url) as client:
         state: AppState = client.app.state.untxt  # type: ignore[attr-defined]
         _held_until_all_in_line(state, 3)
         committed = _counted_writes(state)
@@ -164,9 +165,11 @@ def test_a_repeated_idempotency_key_in_one_batch_creates_one_job(
         assert _counts(state)[0] == 2
 
 
-def test_the_lines_threads_stop_with_the_app(tmp_path: Path, engines: EngineRegistry) -> None:
+def test_the_lines_threads_stop_with_the_app(
+    tmp_path: Path, engines: EngineRegistry, db_url: str
+) -> None:
     before = set(threading.enumerate())
-    with _app_client(tmp_path, engines) as client:
+    with _app_client(tmp_path, engines, db_url) as client:
         answer = client.post("/v1/ocr", files={"file": ("a.png", _png(3), "image/png")})
         assert answer.status_code == 202
         started = [
