@@ -22,6 +22,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import Response
@@ -162,24 +163,27 @@ class SubmitLine:
             log.debug("submits failed together; they are tried one by one", exc_info=True)
             return False
         for each, outcome in zip(ready, outcomes, strict=True):
-            try:
-                response = each.item.context.run(answer, state, outcome)
-            except BaseException as exc:
-                _deliver(each.item.future, exc)
-            else:
-                _deliver(each.item.future, (response, each.prepared.upload))
+            _finish(each, partial(answer, state, outcome))
         return True
 
     def _commit_alone(self, each: _Ready) -> None:
         prepared = each.prepared
-        try:
-            response = each.item.context.run(
+        _finish(
+            each,
+            partial(
                 submit, self._state, owner=prepared.owner, key=prepared.key, create=prepared.create
-            )
-        except BaseException as exc:
-            _deliver(each.item.future, exc)
-        else:
-            _deliver(each.item.future, (response, prepared.upload))
+            ),
+        )
+
+
+def _finish(each: _Ready, respond: Callable[[], Response]) -> None:
+    """Run ``respond`` in the request's context and hand its answer, or its error, over."""
+    try:
+        response = each.item.context.run(respond)
+    except BaseException as exc:
+        _deliver(each.item.future, exc)
+    else:
+        _deliver(each.item.future, (response, each.prepared.upload))
 
 
 def _deliver(future: asyncio.Future[Any], outcome: Any) -> None:
