@@ -102,3 +102,33 @@ def test_the_invoices_table_lists_an_extracted_invoice_and_filters_narrow_it(
     assert lines[0].startswith("job_id,document_id,document_type,vendor,date,total,currency")
     assert any(re.match(rf"{job_id},doc_\w+,invoice,{vendor},", line) for line in lines[1:])
     assert all(vendor in line for line in lines[1:])
+
+
+def test_an_answer_overtaken_by_newer_filters_is_not_shown_over_theirs(
+    local_server: Server, new_page
+) -> None:
+    job_id, fields = _extracted_invoice(local_server)
+    page = new_page(local_server.url)
+    page.goto("/invoices")
+    row = page.locator(f'#invoices tbody tr[data-job="{job_id}"]')
+    expect(row).to_be_visible()
+
+    # The first filtered request is held back until a newer one has been answered.
+    held = []
+    page.route(
+        "**/v1/invoices?*",
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+    page.get_by_label("Vendor").fill(str(fields["VendorName"]).split()[0].lower())
+    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_label("Total at least").fill("2000")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#empty")).to_be_visible()
+    assert len(held) == 1 and "total_min" not in held[0].request.url
+
+    with page.expect_response(lambda response: response.request == held[0].request):
+        held[0].continue_()
+    # The late answer holds the row; the page keeps showing the newer filters' none.
+    page.wait_for_timeout(500)
+    expect(row).to_have_count(0)
+    expect(page.locator("#empty")).to_be_visible()

@@ -23,6 +23,9 @@ const state = {
   cursors: [null],
   next: null,
   sort: { key: null, direction: "ascending" },
+  // Bumped by each load: an answer to an older request, overtaken by a newer one, is
+  // dropped rather than shown over the newer filters' rows.
+  generation: 0,
 };
 
 /** The filters as query parameters, only those given. */
@@ -40,20 +43,23 @@ async function load() {
   params.set("limit", String(PAGE_SIZE));
   const cursor = state.cursors.at(-1);
   if (cursor) params.set("cursor", cursor);
+  const generation = ++state.generation;
   listError.hidden = true;
   table.setAttribute("aria-busy", "true");
   try {
     const page = await api(`/v1/invoices?${params}`);
+    if (generation !== state.generation) return;
     state.items = page.items;
     state.next = page.next_cursor;
   } catch (error) {
+    if (generation !== state.generation) return;
     // A filter the API refuses (a bad currency code, a reversed range) is said in its words.
     state.items = [];
     state.next = null;
     listError.textContent = error instanceof ApiError ? error.message : String(error);
     listError.hidden = false;
   } finally {
-    table.removeAttribute("aria-busy");
+    if (generation === state.generation) table.removeAttribute("aria-busy");
   }
   render();
 }

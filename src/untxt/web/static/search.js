@@ -13,6 +13,8 @@ const more = document.getElementById("more");
 
 let next = null;
 let asked = null;
+// Bumped by each request: the answer to one overtaken by a newer search is dropped.
+let generation = 0;
 
 /** The snippet as text nodes and <mark>s at the API's [start, end) offsets. */
 function marked(snippet, highlights) {
@@ -52,8 +54,10 @@ async function run(append) {
   query.set("limit", String(PAGE_SIZE));
   if (append && next) query.set("cursor", next);
   error.hidden = true;
+  const mine = ++generation;
   try {
     const page = await api(`/v1/search?${query}`);
+    if (mine !== generation) return;
     if (!append) {
       list.replaceChildren();
       asked = query.get("q");
@@ -68,6 +72,7 @@ async function run(append) {
     const shown = list.children.length;
     count.textContent = shown ? `${shown}${next ? "+" : ""} page${shown === 1 ? "" : "s"}` : "No page matches.";
   } catch (failure) {
+    if (mine !== generation) return;
     if (failure instanceof ApiError && failure.status === 422) {
       error.textContent = failure.message;
       error.hidden = false;
