@@ -77,10 +77,22 @@ class JobRow(Base):
         CheckConstraint("priority BETWEEN 0 AND 10", name="priority"),
         Index("ix_jobs_owner_id", "owner", "id"),
         Index("ix_jobs_owner_status_id", "owner", "status", "id"),
-        Index("ix_jobs_document_id", "document_id"),
-        Index("ix_jobs_finished_at", "finished_at"),
-        Index("ix_jobs_batch_id", "batch_id"),
-        # The result cache looks for a completed job on the same document with these options.
+        # Partial: a new job has neither, and every submit would write an entry for
+        # nothing; the sweeps and batch lookups compare the column, which implies it is set.
+        Index(
+            "ix_jobs_finished_at",
+            "finished_at",
+            sqlite_where=text("finished_at IS NOT NULL"),
+            postgresql_where=text("finished_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_jobs_batch_id",
+            "batch_id",
+            sqlite_where=text("batch_id IS NOT NULL"),
+            postgresql_where=text("batch_id IS NOT NULL"),
+        ),
+        # The result cache looks for a completed job on the same document with these
+        # options; the lookups of a document's jobs walk it too.
         Index("ix_jobs_document_id_options_fingerprint", "document_id", "options_fingerprint"),
     )
 
