@@ -13,7 +13,7 @@ from untxt.api.deps import NO_CONTROL_CHARACTERS, AppState, PrincipalDep, StateD
 from untxt.api.idempotency import IdempotencyKey, IdempotencyKeyDep
 from untxt.api.results import download_link, read_result
 from untxt.api.routers import page_images
-from untxt.api.routers.events import HubDep
+from untxt.api.routers.events import hub_of
 from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
 from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
 from untxt.api.submit_line import Prepared
@@ -70,7 +70,6 @@ async def submit_ocr(
     state: StateDep,
     principal: PrincipalDep,
     key: IdempotencyKeyDep,
-    hub: HubDep,
     options: Annotated[str | None, Form(description=OPTIONS_HELP)] = None,
     wait: WaitQuery = None,
     format: WaitFormatQuery = "json",
@@ -87,8 +86,9 @@ async def submit_ocr(
     await upload.settled()
     if not wait:
         return accepted
+    # The event hub is looked up here, not as a dependency: only a submit that waits needs it.
     return await answer_when_finished(
-        request, state, hub, accepted, owner=principal.owner, wait=wait, format=format
+        request, state, hub_of(request), accepted, owner=principal.owner, wait=wait, format=format
     )
 
 
