@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from untxt.db import Database
-from untxt.db.checkpoint import COMMITS_PER_CHECKPOINT
+from untxt.db.checkpoint import COMMITS_PER_CHECKPOINT, ROUNDS_BEHIND
 
 
 def _write(db: Database, count: int) -> None:
@@ -53,5 +54,30 @@ def test_the_log_starts_over_under_a_steady_stream_of_commits(tmp_path: Path) ->
         _write(db, (rounds - 1) * COMMITS_PER_CHECKPOINT)
         # Never started over, the log would hold 30 rounds of commits.
         assert wal.stat().st_size < 10 * one_round
+    finally:
+        db.dispose()
+
+
+def test_a_writer_copies_the_log_itself_when_the_thread_falls_rounds_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A thread that never runs stands for one that a busy machine gives no CPU.
+    path = tmp_path / "untxt.db"
+    wal = Path(f"{path}-wal")
+    db = Database(f"sqlite:///{path}")
+    assert db._checkpoints is not None
+    monkeypatch.setattr(db._checkpoints, "_start", lambda: None)
+    try:
+        with db.write() as session:
+            session.execute(text("CREATE TABLE t (x BLOB)"))
+        _write(db, COMMITS_PER_CHECKPOINT - 1)
+        one_round = wal.stat().st_size
+        _write(db, 29 * COMMITS_PER_CHECKPOINT)
+        # Never copied, the log would hold 30 rounds of commits.
+        assert ROUNDS_BEHIND < 10
+        assert wal.stat().st_size < 10 * one_round
+        with db.engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT count(*) FROM t").scalar()
+        assert rows == 30 * COMMITS_PER_CHECKPOINT - 1  # nothing lost by the copies
     finally:
         db.dispose()

@@ -21,6 +21,10 @@ lock, copies the few commits made meanwhile; the next writer finds the whole log
 copied and starts it over. That copy holds the other writers for about a
 millisecond (a median of 1.1 ms, at most 1.7, over a steady stream of submits),
 once every 40 commits.
+
+A thread that gets no CPU (a machine busy with other work) would let the log grow
+again; so a writer that finds no copy made for :data:`ROUNDS_BEHIND` rounds of
+commits copies the log itself, still holding the write lock, as SQLite would have.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ log = get_logger(__name__)
 #: Commits of one process between its checkpoints: a submit writes a few dozen pages,
 #: so the log stays near SQLite's own mark of 1,000 pages.
 COMMITS_PER_CHECKPOINT = 40
+#: Rounds of commits after which a writer copies the log itself, the thread not having
+#: done so: the log then stays within a few times its usual size whatever the thread.
+ROUNDS_BEHIND = 4
 
 
 class Checkpointer:
@@ -53,12 +60,17 @@ class Checkpointer:
         self._stopping = False
         # A checkpoint ended: what was committed during it is still to copy.
         self._catch_up = False
+        # Commits since a writer last copied the log (a catch-up, or one of its own).
+        self._uncopied = 0
 
     def committed(self) -> None:
         """Count a commit, made by the caller who still holds the write lock; wake the
-        thread when due, or first copy what was committed during its last checkpoint."""
-        if self._catch_up:
+        thread when due. First copy what was committed during the thread's last
+        checkpoint, or the whole log when the thread has fallen rounds behind."""
+        self._uncopied += 1
+        if self._catch_up or self._uncopied >= ROUNDS_BEHIND * self._every:
             self._catch_up = False
+            self._uncopied = 0
             self._checkpoint()
         with self._lock:
             self._commits += 1
