@@ -77,8 +77,9 @@ class JobRow(Base):
         CheckConstraint("priority BETWEEN 0 AND 10", name="priority"),
         Index("ix_jobs_owner_id", "owner", "id"),
         Index("ix_jobs_owner_status_id", "owner", "status", "id"),
-        # Partial: a new job has neither, and every submit would write an entry for
-        # nothing; the sweeps and batch lookups compare the column, which implies it is set.
+        # Partial: a job is submitted with no finish time and, outside a batch, no batch
+        # id, and each submit would enter them for nothing; the sweeps and batch lookups
+        # compare the column, which implies that it is set.
         Index(
             "ix_jobs_finished_at",
             "finished_at",
