@@ -22,9 +22,14 @@ copied and starts it over. That copy holds the other writers for about a
 millisecond (a median of 1.1 ms, at most 1.7, over a steady stream of submits),
 once every 40 commits.
 
-A thread that gets no CPU (a machine busy with other work) would let the log grow
-again; so a writer that finds no copy made for :data:`ROUNDS_BEHIND` rounds of
-commits copies the log itself, still holding the write lock, as SQLite would have.
+Two checkpoints of one database cannot run at once: the second copies nothing. So
+the writer's copy waits for a checkpoint of the thread's that is under way, and the
+thread lets a round pass rather than start one while the writer's copy is still to
+come. On a busy machine the thread's checkpoints ran back to back, the writers'
+copies found one under way each time, and the log grew again. And a thread that
+gets no CPU at all would let it grow too: a writer that finds no copy made for
+:data:`ROUNDS_BEHIND` rounds of commits copies the log itself, still holding the
+write lock, as SQLite would have.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ class Checkpointer:
         self._every = every
         self._commits = 0
         self._lock = threading.Lock()
+        # Held by whoever copies the log, the thread or a writer.
+        self._copying = threading.Lock()
         self._due = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
@@ -71,7 +78,8 @@ class Checkpointer:
         if self._catch_up or self._uncopied >= ROUNDS_BEHIND * self._every:
             self._catch_up = False
             self._uncopied = 0
-            self._checkpoint()
+            with self._copying:
+                self._checkpoint()
         with self._lock:
             self._commits += 1
             if self._commits < self._every:
@@ -95,13 +103,15 @@ class Checkpointer:
             self._due.clear()
             if self._stopping:
                 return
-            self.checkpoint()
+            if not self._catch_up:  # else the next commit copies first; a round passes
+                self.checkpoint()
 
     def checkpoint(self) -> None:
         """Copy the log into the database file as far as no reader needs it still; the
         next commit copies what was committed meanwhile."""
-        self._checkpoint()
-        self._catch_up = True
+        with self._copying:
+            self._checkpoint()
+            self._catch_up = True
 
     def _checkpoint(self) -> None:
         try:
