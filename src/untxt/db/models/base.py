@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
-from sqlalchemy import JSON, MetaData, Table
+from sqlalchemy import JSON, MetaData, Table, text
 from sqlalchemy.orm import DeclarativeBase
 
 from untxt.db.types import UTCDateTime
@@ -18,6 +18,12 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def where(condition: str) -> dict[str, Any]:
+    """The keyword arguments of an ``Index`` that holds only the rows meeting
+    ``condition``, on SQLite and PostgreSQL alike."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
 def table_of(model: type[Base]) -> Table:

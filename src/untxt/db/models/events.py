@@ -16,11 +16,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from untxt.db.models.base import Base
+from untxt.db.models.base import Base, where
 from untxt.db.types import BigIntPK
 
 EVENT_TYPES = (
@@ -102,8 +101,7 @@ class WebhookDeliveryRow(Base):
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
+            **where("status = 'pending'"),
         ),
         Index("ix_webhook_deliveries_subscription_id_id", "subscription_id", "id"),
         Index("ix_webhook_deliveries_event_id", "event_id"),

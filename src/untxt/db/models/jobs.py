@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from untxt.db.models.base import Base
+from untxt.db.models.base import Base, where
 from untxt.db.types import BigIntPK
 
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
@@ -83,14 +83,12 @@ class JobRow(Base):
         Index(
             "ix_jobs_finished_at",
             "finished_at",
-            sqlite_where=text("finished_at IS NOT NULL"),
-            postgresql_where=text("finished_at IS NOT NULL"),
+            **where("finished_at IS NOT NULL"),
         ),
         Index(
             "ix_jobs_batch_id",
             "batch_id",
-            sqlite_where=text("batch_id IS NOT NULL"),
-            postgresql_where=text("batch_id IS NOT NULL"),
+            **where("batch_id IS NOT NULL"),
         ),
         # The result cache looks for a completed job on the same document with these
         # options; the lookups of a document's jobs walk it too.
@@ -131,15 +129,13 @@ class TaskRow(Base):
             "ix_tasks_claim",
             text("priority DESC"),
             "id",
-            sqlite_where=text("status = 'queued'"),
-            postgresql_where=text("status = 'queued'"),
+            **where("status = 'queued'"),
         ),
         # The reaper scans leases by expiry.
         Index(
             "ix_tasks_lease",
             "lease_expires_at",
-            sqlite_where=text("status = 'processing'"),
-            postgresql_where=text("status = 'processing'"),
+            **where("status = 'processing'"),
         ),
     )
 
