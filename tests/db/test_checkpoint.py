@@ -41,21 +41,26 @@ def test_commits_stay_in_the_log_until_a_thread_checkpoints_them(tmp_path: Path)
         db.dispose()
 
 
+def _log_sizes(db: Database, rounds: int = 30) -> tuple[int, int]:
+    """Write ``rounds`` rounds of commits, one at a time: the log's size after the first
+    (no checkpoint yet: the log of one round) and after the last."""
+    with db.write() as session:
+        session.execute(text("CREATE TABLE t (x BLOB)"))
+    wal = Path(f"{db.url.database}-wal")
+    _write(db, COMMITS_PER_CHECKPOINT - 1)
+    one_round = wal.stat().st_size
+    _write(db, (rounds - 1) * COMMITS_PER_CHECKPOINT)
+    return one_round, wal.stat().st_size
+
+
 def test_the_log_starts_over_under_a_steady_stream_of_commits(tmp_path: Path) -> None:
     # Each checkpoint runs while commits go on: unless the commits made meanwhile are
     # copied too, no writer ever finds the whole log copied, and it grows without end.
-    path = tmp_path / "untxt.db"
-    wal = Path(f"{path}-wal")
-    db = Database(f"sqlite:///{path}")
-    rounds = 30
+    db = Database(f"sqlite:///{tmp_path / 'untxt.db'}")
     try:
-        with db.write() as session:
-            session.execute(text("CREATE TABLE t (x BLOB)"))
-        _write(db, COMMITS_PER_CHECKPOINT - 1)
-        one_round = wal.stat().st_size  # no checkpoint yet: the log of one round
-        _write(db, (rounds - 1) * COMMITS_PER_CHECKPOINT)
+        one_round, size = _log_sizes(db)
         # Never started over, the log would hold 30 rounds of commits.
-        assert wal.stat().st_size < 10 * one_round
+        assert size < 10 * one_round
     finally:
         db.dispose()
 
@@ -81,20 +86,14 @@ def _copies_slowly(checkpointer: Checkpointer) -> None:
 def test_the_log_stays_small_however_far_behind_the_thread_falls(
     tmp_path: Path, thread: Callable[[Checkpointer], None]
 ) -> None:
-    path = tmp_path / "untxt.db"
-    wal = Path(f"{path}-wal")
-    db = Database(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{tmp_path / 'untxt.db'}")
     assert db._checkpoints is not None
     thread(db._checkpoints)
     try:
-        with db.write() as session:
-            session.execute(text("CREATE TABLE t (x BLOB)"))
-        _write(db, COMMITS_PER_CHECKPOINT - 1)
-        one_round = wal.stat().st_size
-        _write(db, 29 * COMMITS_PER_CHECKPOINT)
+        one_round, size = _log_sizes(db)
         # Never copied, the log would hold 30 rounds of commits: a writer copies it
         # after a few.
-        assert wal.stat().st_size <= (ROUNDS_BEHIND + 1) * one_round < 10 * one_round
+        assert size <= (ROUNDS_BEHIND + 1) * one_round < 10 * one_round
         with db.engine.connect() as connection:
             rows = connection.exec_driver_sql("SELECT count(*) FROM t").scalar()
         assert rows == 30 * COMMITS_PER_CHECKPOINT - 1  # nothing lost by the copies

@@ -80,16 +80,8 @@ class JobRow(Base):
         # Partial: a job is submitted with no finish time and, outside a batch, no batch
         # id, and each submit would enter them for nothing; the sweeps and batch lookups
         # compare the column, which implies that it is set.
-        Index(
-            "ix_jobs_finished_at",
-            "finished_at",
-            **where("finished_at IS NOT NULL"),
-        ),
-        Index(
-            "ix_jobs_batch_id",
-            "batch_id",
-            **where("batch_id IS NOT NULL"),
-        ),
+        Index("ix_jobs_finished_at", "finished_at", **where("finished_at IS NOT NULL")),
+        Index("ix_jobs_batch_id", "batch_id", **where("batch_id IS NOT NULL")),
         # The result cache looks for a completed job on the same document with these
         # options; the lookups of a document's jobs walk it too.
         Index("ix_jobs_document_id_options_fingerprint", "document_id", "options_fingerprint"),
