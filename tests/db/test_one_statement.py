@@ -112,6 +112,39 @@ def test_a_write_after_a_submit_in_a_block_of_one_statement_raises(db: Database)
     assert _scratch_rows(db) == []
 
 
+def test_a_connection_is_back_to_transactions_after_a_block_of_one_statement(
+    db: Database,
+) -> None:
+    """However the block ended, its pooled connection runs the next block as one
+    transaction again, and unguarded."""
+    if db.dialect != "postgresql":
+        pytest.skip("on SQLite a block of one statement is a transaction")
+    _scratch(db)
+    with db.write(one_statement=True) as session:
+        session.execute(text("INSERT INTO scratch VALUES (1)"))
+    with (
+        pytest.raises(RuntimeError, match="second write"),
+        db.write(one_statement=True) as session,
+    ):
+        session.execute(text("INSERT INTO scratch VALUES (2)"))
+        session.execute(text("INSERT INTO scratch VALUES (3)"))
+    with pytest.raises(ValueError, match="after one"), db.write(one_statement=True) as session:
+        session.execute(text("INSERT INTO scratch VALUES (4)"))
+        raise ValueError("after one")
+    pooled = [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]  # type: ignore[attr-defined]
+    try:
+        assert pooled
+        assert not any(connection.driver_connection.autocommit for connection in pooled)  # type: ignore[union-attr]
+    finally:
+        for connection in pooled:
+            connection.close()
+    with pytest.raises(ValueError, match="rolled back"), db.write() as session:
+        session.execute(text("INSERT INTO scratch VALUES (5)"))
+        session.execute(text("INSERT INTO scratch VALUES (6)"))
+        raise ValueError("rolled back")
+    assert _scratch_rows(db) == [1, 2, 4]
+
+
 def test_transaction_makes_the_rest_of_the_block_all_or_nothing(db: Database) -> None:
     """After :func:`transaction` an error rolls every write of the block back."""
     _scratch(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -324,7 +325,14 @@ def test_commit_callbacks_get_the_last_event_id_only_after_commit(db: Database) 
 
 
 def _listen(db: Database) -> psycopg.Connection[Any]:
+    """A listener on the events' channel, which the tests' schemas all share: this one's
+    next event ids are moved to a random stretch, so that the notice of another test's
+    event is not taken for one of this test's."""
     connection = psycopg.connect(db.conninfo(), autocommit=True)
+    connection.execute(
+        "SELECT setval(pg_get_serial_sequence('events', 'id'), %s)",
+        (random.randrange(10**12, 10**15),),
+    )
     connection.execute(f"LISTEN {EVENTS_CHANNEL}")
     return connection
 
@@ -346,7 +354,6 @@ def test_postgres_notifies_each_committed_event_id_and_no_rolled_back_one(db: Da
             raise RuntimeError("abort")
         with db.read() as session:
             (queued,) = read_events(session, owner=None, job_id=job_id)
-        # The channel is database-wide (other test schemas share it): look for ours.
         notified = _notified(listener)
         assert queued.id in notified
         assert aborted not in notified

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from untxt.db.driver import DriverStatement
-from untxt.db.models import DocumentRow, table_of
+from untxt.db.models import DocumentRow, snapshot, table_of
 from untxt.db.session import DIALECT_INSERTS
 from untxt.errors import NotFoundError
 from untxt.ids import new_id
@@ -80,10 +80,10 @@ def add_document(
     connection = session.connection()
     if connection.dialect.name == "sqlite":
         (returned,) = _driver_upsert().execute(connection, values)
-        document = DocumentRow(**dict(zip(_COLUMNS, returned, strict=True)))
+        document = snapshot(DocumentRow, dict(zip(_COLUMNS, returned, strict=True)))
         return document, document.id == values["id"]
     row = connection.execute(_upsert(connection.dialect.name), values).one()
-    return DocumentRow(**row._mapping), row.id == values["id"]
+    return snapshot(DocumentRow, row._mapping), row.id == values["id"]
 
 
 def get_document(session: Session, *, owner: str, document_id: str) -> DocumentRow:

@@ -40,7 +40,7 @@ _SQLITE_POOL_SIZE = 40
 # Bytes of write-ahead log kept on disk once the log starts over: a few hundred commits.
 _WAL_SIZE_LIMIT = 64 * 1024 * 1024
 _LAST_USED = "untxt_last_used"
-#: The execution option of a write block of one statement: its :class:`_OneWrite`.
+#: The key, in its connection's ``info``, of a write block of one statement's :class:`_OneWrite`.
 _ONE_WRITE = "untxt_one_write"
 #: A pooled connection idle this long is tested before use.
 _PING_AFTER_IDLE_S = 1.0
@@ -120,10 +120,10 @@ class Database:
         with self._write_lock:
             with self._write.begin() as session:
                 if one_statement and self.dialect == "postgresql":
-                    session.connection(
-                        execution_options={"isolation_level": "AUTOCOMMIT", _ONE_WRITE: _OneWrite()}
-                    )
-                yield session
+                    with _autocommit(session):
+                        yield session
+                else:
+                    yield session
             if self._checkpoints is not None:
                 self._checkpoints.committed()
 
@@ -150,13 +150,35 @@ class _OneWrite:
         self.written = False
 
 
+@contextmanager
+def _autocommit(session: Session) -> Iterator[None]:
+    """Run the block's statements each on its own, on the session's connection.
+
+    The driver's own switch, set and put back here, and a mark in the connection's
+    ``info`` for the guard: SQLAlchemy's isolation level and execution options cost
+    about a third of what the statement itself costs the client.
+    """
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    info = connection.info
+    info[_ONE_WRITE] = _OneWrite()
+    driver.autocommit = True  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        info.pop(_ONE_WRITE, None)
+        # transaction() may have turned it off already; a closed connection is dropped.
+        if driver.autocommit and not driver.closed:  # type: ignore[union-attr]
+            driver.autocommit = False  # type: ignore[union-attr]
+
+
 def transaction(session: Session) -> None:
     """Make the rest of a write block one transaction, in a block opened with
     ``one_statement`` (see :meth:`Database.write`) that finds it must write more: before
     any statement of it has changed a row (a statement that wrote nothing, such as a
     submit that found a result to reuse, may come before)."""
     connection = session.connection()
-    if _ONE_WRITE not in connection.get_execution_options():
+    if _ONE_WRITE not in connection.info:
         return
     # psycopg begins a transaction before the next statement; the session's commit or
     # rollback at the end of the block ends it, as in any write block.
@@ -170,7 +192,7 @@ def _guard_one_write(engine: Engine) -> None:
     def _before(
         conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: bool
     ) -> None:
-        one_write = conn.get_execution_options().get(_ONE_WRITE)
+        one_write = conn.info.get(_ONE_WRITE)
         if one_write is None or not conn.connection.driver_connection.autocommit:
             return
         compiled = context.compiled if context is not None else None  # none: a DriverStatement

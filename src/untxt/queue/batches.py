@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Row, insert, select
 from sqlalchemy.orm import Session
 
-from untxt.db.models import BatchRow, JobRow, table_of
+from untxt.db.models import BatchRow, JobRow, snapshot, table_of
 from untxt.errors import NotFoundError
 from untxt.ids import new_id
 
@@ -18,7 +18,7 @@ def create_batch(session: Session, *, owner: str, total: int, now: datetime) -> 
     """Create an empty batch for ``total`` jobs; the caller enqueues them with its id."""
     values = {"id": new_id("batch"), "owner": owner, "total": total, "created_at": now}
     session.execute(_INSERT_BATCH, values)
-    return BatchRow(**values)
+    return snapshot(BatchRow, values)
 
 
 def get_batch(session: Session, *, owner: str, batch_id: str) -> BatchRow:

@@ -14,6 +14,7 @@ from untxt.db.models import (
     JobRow,
     ResultRow,
     TaskRow,
+    snapshot,
     table_of,
 )
 from untxt.db.session import transaction
@@ -90,7 +91,7 @@ def enqueue_job(
     if connection.dialect.name == "postgresql" and submit_job(
         session, values, max_attempts=max_attempts, now=now, look_for_reuse=look_for_reuse
     ):
-        return JobRow(**values)
+        return snapshot(JobRow, values)
     # Several statements from here: in a write block of one statement, they become one
     # transaction (the one statement above, if it ran, wrote nothing).
     transaction(session)
@@ -105,7 +106,7 @@ def enqueue_job(
         )
     if reused is None and connection.dialect.name == "sqlite":
         queue_job(session, values, max_attempts=max_attempts, now=now)
-        return JobRow(**values)
+        return snapshot(JobRow, values)
     # Prebuilt Core statements: a submit is on the hot path, and building statements
     # and the ORM's unit of work cost more than the inserts. The row is a detached snapshot.
     connection.execute(_INSERT_JOB, values)
@@ -126,8 +127,8 @@ def enqueue_job(
             copy_extraction(session, from_job=reused_job, job_id=job_id, now=now)
         copy_index(session, from_job=reused_job, job_id=job_id)
         record_event(session, type="job.completed", job_id=job_id, now=now)
-        return JobRow(**values)
-    job = JobRow(**values)
+        return snapshot(JobRow, values)
+    job = snapshot(JobRow, values)
     connection.execute(
         _INSERT_TASK,
         [

@@ -14,7 +14,7 @@ from untxt.db.models.accounts import (
     ServerSecretRow,
     UserRow,
 )
-from untxt.db.models.base import NAMING, Base, table_of
+from untxt.db.models.base import NAMING, Base, snapshot, table_of
 from untxt.db.models.events import (
     DELIVERY_STATUSES,
     EVENT_TYPES,
@@ -66,5 +66,6 @@ __all__ = [
     "WebhookDeliveryRow",
     "WebhookSecretRow",
     "WebhookSubscriptionRow",
+    "snapshot",
     "table_of",
 ]
