@@ -63,6 +63,19 @@ export async function api(path, { method = "GET", json, form, headers = {}, raw 
   return response.json();
 }
 
+/**
+ * Requests of which only the latest counts: each call starts one and returns a check,
+ * true while no newer one has started. An answer that comes after a newer request's
+ * (a filter changed meanwhile) is dropped rather than shown over the newer one's.
+ */
+export function latestOnly() {
+  let generation = 0;
+  return () => {
+    const mine = ++generation;
+    return () => mine === generation;
+  };
+}
+
 let whoami = null;
 
 /** Who the server takes us to be (`/v1/auth/me`), asked once per page. */

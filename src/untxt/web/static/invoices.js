@@ -1,6 +1,6 @@
 // Invoices and receipts: the filters of GET /v1/invoices, a sortable table of one page,
 // cursor paging, and the API's own CSV export of every row the filters keep.
-import { ApiError, api, download, el, formatDate, sayError } from "./api.js";
+import { ApiError, api, download, el, formatDate, latestOnly, sayError } from "./api.js";
 
 const PAGE_SIZE = 50;
 // The API exports at most this many rows a request; a full page means there are more.
@@ -23,9 +23,6 @@ const state = {
   cursors: [null],
   next: null,
   sort: { key: null, direction: "ascending" },
-  // Bumped by each load: an answer to an older request, overtaken by a newer one, is
-  // dropped rather than shown over the newer filters' rows.
-  generation: 0,
 };
 
 /** The filters as query parameters, only those given. */
@@ -38,28 +35,30 @@ function filters() {
   return params;
 }
 
+const nextLoad = latestOnly();
+
 async function load() {
   const params = filters();
   params.set("limit", String(PAGE_SIZE));
   const cursor = state.cursors.at(-1);
   if (cursor) params.set("cursor", cursor);
-  const generation = ++state.generation;
+  const current = nextLoad();
   listError.hidden = true;
   table.setAttribute("aria-busy", "true");
   try {
     const page = await api(`/v1/invoices?${params}`);
-    if (generation !== state.generation) return;
+    if (!current()) return;
     state.items = page.items;
     state.next = page.next_cursor;
   } catch (error) {
-    if (generation !== state.generation) return;
+    if (!current()) return;
     // A filter the API refuses (a bad currency code, a reversed range) is said in its words.
     state.items = [];
     state.next = null;
     listError.textContent = error instanceof ApiError ? error.message : String(error);
     listError.hidden = false;
   } finally {
-    if (generation === state.generation) table.removeAttribute("aria-busy");
+    if (current()) table.removeAttribute("aria-busy");
   }
   render();
 }

@@ -1,6 +1,6 @@
 // The jobs page: uploads (upload.js) and the live list of the caller's jobs, one page
 // of GET /v1/jobs at a time, kept current by one EventSource on /v1/events.
-import { api, el, say, sayError } from "./api.js";
+import { api, el, latestOnly, say, sayError } from "./api.js";
 import { jobRow, updateRow } from "./jobrow.js";
 import { setUpUploads } from "./upload.js";
 
@@ -27,7 +27,6 @@ const state = {
   rows: new Map(),
   // Jobs this page submitted: shown on the first page even if the filter would hide them.
   mine: new Set(),
-  generation: 0,
 };
 
 function query({ withCount = true } = {}) {
@@ -125,16 +124,18 @@ function showPage(jobs) {
   showEmpty();
 }
 
+const nextLoad = latestOnly();
+
 /** Ask for the current page again; `reset` starts over at the newest page. */
 async function load({ reset = false } = {}) {
   if (reset) {
     state.cursors = [null];
     state.mine.clear();
   }
-  const generation = ++state.generation;
+  const current = nextLoad();
   try {
     const page = await api(`/v1/jobs?${query()}`);
-    if (generation !== state.generation) return; // a newer request is on its way
+    if (!current()) return; // a newer request is on its way
     listError.hidden = true;
     state.next = page.next_cursor;
     showPage(page.items);
@@ -146,7 +147,7 @@ async function load({ reset = false } = {}) {
       count.textContent = `${page.total.toLocaleString()} job${page.total === 1 ? "" : "s"}`;
     }
   } catch (error) {
-    if (generation !== state.generation) return;
+    if (!current()) return;
     listError.textContent = `The list could not be read: ${error.message}`;
     listError.hidden = false;
   }

@@ -1,6 +1,6 @@
 // Search (/search): GET /v1/search over every page the user's jobs read; each hit shows
 // its words around the match, marked, and opens the viewer on that page with them lit.
-import { ApiError, api, el, sayError } from "./api.js";
+import { ApiError, api, el, latestOnly, sayError } from "./api.js";
 import "./ask.js";
 
 const PAGE_SIZE = 20;
@@ -13,8 +13,7 @@ const more = document.getElementById("more");
 
 let next = null;
 let asked = null;
-// Bumped by each request: the answer to one overtaken by a newer search is dropped.
-let generation = 0;
+const nextSearch = latestOnly();
 
 /** The snippet as text nodes and <mark>s at the API's [start, end) offsets. */
 function marked(snippet, highlights) {
@@ -54,10 +53,10 @@ async function run(append) {
   query.set("limit", String(PAGE_SIZE));
   if (append && next) query.set("cursor", next);
   error.hidden = true;
-  const mine = ++generation;
+  const current = nextSearch();
   try {
     const page = await api(`/v1/search?${query}`);
-    if (mine !== generation) return;
+    if (!current()) return;
     if (!append) {
       list.replaceChildren();
       asked = query.get("q");
@@ -72,7 +71,7 @@ async function run(append) {
     const shown = list.children.length;
     count.textContent = shown ? `${shown}${next ? "+" : ""} page${shown === 1 ? "" : "s"}` : "No page matches.";
   } catch (failure) {
-    if (mine !== generation) return;
+    if (!current()) return;
     if (failure instanceof ApiError && failure.status === 422) {
       error.textContent = failure.message;
       error.hidden = false;
