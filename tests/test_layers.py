@@ -48,6 +48,7 @@ LAYERS: list[set[str]] = [
         "app",
         "server",
         "handoff",
+        "http_writes",
         "cli",
         "cli_accounts",
         "cli_ask",

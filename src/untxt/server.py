@@ -94,6 +94,7 @@ def _serve(
     import uvicorn
 
     from untxt.app import create_app
+    from untxt.http_writes import CoalescingHTTPProtocol
 
     api = create_app(settings, db=db, notifier=notifier)
     heap.settle()
@@ -105,6 +106,7 @@ def _serve(
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            http=CoalescingHTTPProtocol,
             log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
         ),
         channel,

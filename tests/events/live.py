@@ -15,6 +15,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from untxt.http_writes import CoalescingHTTPProtocol
 from untxt.worker import Worker
 
 
@@ -26,10 +27,18 @@ def free_port() -> int:
 
 @contextmanager
 def serving(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port, in a thread; yield its URL."""
+    """Run ``app`` under uvicorn with the HTTP protocol of ``untxt serve``, on a free
+    loopback port, in a thread; yield its URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            http=CoalescingHTTPProtocol,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
