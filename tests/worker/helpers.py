@@ -25,6 +25,9 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     env.update(
         {
             "UNTXT_DATA_DIR": str(settings.data_dir),
+            # The metrics' files of its processes, in the test's own directory: one that a
+            # test kills leaves them behind.
+            "PROMETHEUS_MULTIPROC_DIR": str(settings.data_dir / "metrics"),
             "UNTXT_LEASE_TTL": str(settings.lease_ttl),
             "UNTXT_POLL_INTERVAL": "0.1",
             "UNTXT_RETRY_BASE": "0.01",
