@@ -86,8 +86,8 @@ def test_a_head_and_body_written_in_one_step_go_out_in_one_write(
         coalescing.write(b"HTTP/1.1 202 Accepted\r\n\r\n")
         coalescing.write(b'{"id": "job_1"}')
         assert recorded.writes == [len(b"HTTP/1.1 202 Accepted\r\n\r\n") + 15]
-        await asyncio.sleep(0)
-        assert read_exactly(peer, recorded.writes[0]).endswith(b'{"id": "job_1"}')
+        received = await asyncio.to_thread(read_exactly, peer, recorded.writes[0])
+        assert received.endswith(b'{"id": "job_1"}')
         await asyncio.sleep(0.01)
         assert len(recorded.writes) == 1
 
@@ -105,7 +105,7 @@ def test_a_small_write_alone_goes_out_at_the_end_of_the_step(
         assert coalescing.get_write_buffer_size() == len(b"data: 1\n\n")
         await asyncio.sleep(0)
         assert recorded.writes == [len(b"data: 1\n\n")]
-        assert read_exactly(peer, 9) == b"data: 1\n\n"
+        assert await asyncio.to_thread(read_exactly, peer, 9) == b"data: 1\n\n"
 
     run(scenario)
 
@@ -138,9 +138,8 @@ def test_closing_sends_what_is_held_first_and_aborting_drops_it(
     ) -> None:
         coalescing.write(b"last words")
         coalescing.close()
-        await asyncio.sleep(0.01)
-        assert read_exactly(peer, 10) == b"last words"
-        assert peer.recv(1) == b""  # and then the end of the stream
+        assert await asyncio.to_thread(read_exactly, peer, 10) == b"last words"
+        assert await asyncio.to_thread(peer.recv, 1) == b""  # and then the end of the stream
 
     async def aborting(
         coalescing: CoalescingTransport, recorded: Recorded, peer: socket.socket
@@ -150,7 +149,7 @@ def test_closing_sends_what_is_held_first_and_aborting_drops_it(
         await asyncio.sleep(0.01)
         assert recorded.writes == []
         peer.settimeout(5)
-        assert peer.recv(16) == b""
+        assert await asyncio.to_thread(peer.recv, 16) == b""
 
     run(closing)
     run(aborting)
