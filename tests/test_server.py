@@ -1,5 +1,6 @@
-"""Several API processes on one port: all serve, each connection goes to the one with
-the fewest open, one that dies comes back, all stop."""
+"""Several API processes on one port: all serve, each has loaded its engine before the
+first upload, each connection goes to the one with the fewest open, one that dies comes
+back, all stop."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from tests import samples
 from tests.conftest import make_settings
 from tests.worker.helpers import alive, children, output, start, wait_for
 from untxt.config import Settings, cpu_count
+from untxt.engines import EngineRegistry
+from untxt.options import JobOptions
 from untxt.server import api_process_count
 
 
@@ -82,7 +85,16 @@ def test_the_default_is_a_process_per_cpu_only_without_workers(tmp_path: Path) -
     assert api_process_count(Settings(data_dir=tmp_path, workers=2, api_processes=3)) == 3
 
 
-def test_api_processes_share_the_port_restart_and_stop(tmp_path: Path) -> None:
+def _mapped(pid: int, library: str) -> bool:
+    """Whether process ``pid`` has loaded a shared library whose path holds ``library``."""
+    return library in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_api_processes_share_the_port_restart_and_stop(
+    tmp_path: Path, engines: EngineRegistry
+) -> None:
+    defaults = JobOptions()
+    assert engines.resolve(defaults.engine, defaults.languages, defaults.mode) == "ppocr"
     settings = make_settings(tmp_path / "data")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -93,6 +105,9 @@ def test_api_processes_share_the_port_restart_and_stop(tmp_path: Path) -> None:
         wait_for(lambda: _answers(f"{base}/readyz"), timeout=60, interval=0.2)
         wait_for(lambda: len(_serving(serve.pid)) == 2, timeout=30)
         first = _serving(serve.pid)
+        # Before any upload, each has loaded the engine that the default options run on
+        # (ONNX Runtime, for PP-OCR), which the first upload used to wait for.
+        wait_for(lambda: all(_mapped(pid, "onnxruntime") for pid in first), timeout=30)
         # Each connection lands on one of the processes; every submit is recorded once.
         ids = set()
         for n in range(12):

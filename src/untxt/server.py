@@ -93,10 +93,13 @@ def _serve(
     """Run the API in this process until SIGTERM or SIGINT."""
     import uvicorn
 
+    from untxt.api.uploads import warm_up
     from untxt.app import create_app
     from untxt.http_writes import CoalescingHTTPProtocol
 
     api = create_app(settings, db=db, notifier=notifier)
+    # Before the heap is settled: what the engines load stays for the process's life.
+    warm_up(api.state.untxt)
     heap.settle()
     # JSON logs: uvicorn's lines (the access log) go through the JSON handler of
     # untxt.logs, with the request id, rather than its own text handlers.

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from PIL import Image
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -16,9 +17,10 @@ from untxt.auth.quotas import check_stored_bytes
 from untxt.db.documents import add_document
 from untxt.db.models import DocumentRow
 from untxt.db.types import utcnow
-from untxt.errors import InputTooLargeError, InvalidOptionsError
+from untxt.errors import InputTooLargeError, InvalidOptionsError, UntxtError
 from untxt.events.ssrf import check_url, parse_allowed_hosts
 from untxt.extract.registry import check_extract
+from untxt.logs import get_logger
 from untxt.options import JobOptions
 from untxt.pipeline import inspect_input
 from untxt.storage.base import Staged
@@ -29,6 +31,8 @@ OPTIONS_HELP = (
     'Job options as JSON, e.g. {"languages": ["eng"], "priority": 7}. '
     "Keys: engine, languages, mode, resolution, outputs, extract, priority."
 )
+
+log = get_logger(__name__)
 
 
 def parse_options(raw: str | None, state: AppState) -> JobOptions:
@@ -53,6 +57,24 @@ def check_options(options: JobOptions, state: AppState) -> JobOptions:
     if options.extract:
         check_extract(options.extract)
     return options.model_copy(update={"engine": engine})
+
+
+def warm_up(state: AppState) -> None:
+    """Load now what a submit needs on first use: Pillow's readers of the image
+    formats, the engine ``auto`` chooses for the default options, and its version.
+
+    Loading them imports libraries (Pillow's plugins, ONNX Runtime, Tesseract's):
+    about 0.1 s that the first upload to each API process waited for. An engine that
+    cannot be loaded is left for the submits to report: a failure here stops nothing.
+    """
+    Image.init()
+    try:
+        options = parse_options(None, state)
+        state.engines.get(options.engine).version()
+    except UntxtError:
+        pass  # no engine for the defaults: each submit says so
+    except Exception:  # a plugin engine's constructor may fail in any way
+        log.warning("the default engine could not be loaded ahead", exc_info=True)
 
 
 def _filename(upload: UploadFile) -> str:
