@@ -167,6 +167,10 @@ class Adopter:
                 message, fds, _, _ = socket.recv_fds(self._channel, 16, 1)
             except (BlockingIOError, InterruptedError):
                 return
+            except OSError:
+                # Reset: the parent exited with this process's notes of closed
+                # connections unread. Gone all the same.
+                message, fds = b"", []
             if not message:
                 # The parent is gone: nobody hands this process more connections.
                 self.stop()
