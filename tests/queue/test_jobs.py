@@ -14,20 +14,27 @@ from tests.queue.helpers import (
     job_row,
     make_job,
     must_claim,
+    png_document,
     task_rows,
 )
 from untxt.db import Database
 from untxt.db.models import JobRow, ResultRow, TaskRow
+from untxt.db.templates import templates_digest
 from untxt.db.types import utcnow
 from untxt.errors import ConflictError, NotFoundError
+from untxt.options import JobOptions
+from untxt.queue.cache import options_fingerprint
 from untxt.queue.jobs import (
     delete_job,
+    enqueue_planned,
     get_job,
     get_job_document,
     get_result,
+    plan_job,
 )
 from untxt.queue.listing import JobFilter, list_job_page
 from untxt.queue.work import page_result_keys
+from untxt.tracing import CARRIED_KEY
 
 
 def _complete(db: Database, job_id: str, pages: int = 1) -> None:
@@ -55,6 +62,32 @@ def test_enqueue_creates_one_queued_task_per_page(db: Database) -> None:
         ("queued", 7, 4, 0)
     }
     assert {t.run_after for t in tasks} == {now}
+
+
+@pytest.mark.parametrize("extract", [False, True], ids=["ocr", "fields"])
+def test_a_job_planned_before_its_transaction_is_stored_as_planned(
+    db: Database, extract: bool
+) -> None:
+    """The id, stored options and fingerprint are decided before the transaction; only a
+    job that extracts fields leaves its fingerprint to it, for it depends on the
+    owner's templates."""
+    now = utcnow()
+    document = png_document(db, now, sha256="ab" * 32)
+    options = JobOptions(extract=["auto"] if extract else [], priority=3)
+    planned = plan_job(options, engine_version="9.9", carried={"request_id": "req-1"})
+    assert (planned.fingerprint is None) == extract
+    with db.write() as session:
+        templates = templates_digest(session, owner=OWNER) if extract else None
+        job = enqueue_planned(
+            session, planned, owner=OWNER, document=document, max_attempts=3, now=now
+        )
+    stored = job_row(db, planned.id)
+    assert job.id == stored.id == planned.id
+    assert stored.options_fingerprint == options_fingerprint(
+        options, engine_version="9.9", templates=templates
+    )
+    assert stored.options[CARRIED_KEY] == {"request_id": "req-1"}
+    assert (stored.status, stored.priority) == ("queued", 3)
 
 
 def test_get_job_returns_the_owners_job(db: Database) -> None:

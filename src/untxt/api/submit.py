@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property, partial
 
 from fastapi import Response, status
 from pydantic import BaseModel
@@ -14,23 +15,34 @@ from untxt import tracing
 from untxt.api.deps import AppState
 from untxt.api.idempotency import BoundKey
 from untxt.api.schemas import BatchSubmitted, JobOut
-from untxt.db.models import DocumentRow
+from untxt.db.models import DocumentRow, JobRow
 from untxt.db.types import utcnow
 from untxt.logs import get_logger
 from untxt.metrics import hooks
 from untxt.options import JobOptions
-from untxt.queue import batches, enqueue_job
+from untxt.queue import batches
+from untxt.queue.jobs import JobPlan, enqueue_planned, plan_job
 
 log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
 class Accepted:
-    """What a submit created: the body to answer with, its URL, and the pages it queued."""
+    """What a submit created: how to make the body to answer with, its URL, and the
+    pages it queued.
 
-    body: BaseModel
+    The body is made when first asked for: without an ``Idempotency-Key``, after the
+    commit, so that the write lock is not held while it is made.
+    """
+
+    make_body: Callable[[], BaseModel]
     location: str
     pages: int
+
+    @cached_property
+    def body(self) -> BaseModel:
+        """The body, made once."""
+        return self.make_body()
 
     def response(self) -> Response:
         """The 202 answer.
@@ -55,20 +67,9 @@ class Outcome:
     accepted: Accepted | None
 
 
-def enqueue(
-    session: Session,
-    state: AppState,
-    *,
-    owner: str,
-    document: DocumentRow,
-    options: JobOptions,
-    now: datetime,
-    batch_id: str | None = None,
-    batch_index: int | None = None,
-    new_document: bool = False,
-) -> JobOut:
-    """Queue one job in the caller's transaction (completed at once by the result cache
-    when it repeats an earlier job).
+def plan(state: AppState, options: JobOptions) -> JobPlan:
+    """The plan of a job with ``options``, made before its write transaction (see
+    :class:`untxt.queue.jobs.JobPlan`), in the request's context, which the job carries.
 
     The job records the engine ``auto`` resolves to, whether or not the caller's
     options did already: the worker runs that engine, and the result cache tells
@@ -77,24 +78,49 @@ def enqueue(
     engine = state.engines.resolve(options.engine, options.languages, options.mode)
     if engine != options.engine:
         options = options.model_copy(update={"engine": engine})
-    job = enqueue_job(
+    return plan_job(
+        options,
+        # A new engine version reads the file again rather than reuse an old result.
+        engine_version=state.engines.get(engine).version(),
+        carried=tracing.carried_context(),
+    )
+
+
+def enqueue(
+    session: Session,
+    state: AppState,
+    *,
+    owner: str,
+    document: DocumentRow,
+    planned: JobPlan,
+    now: datetime,
+    batch_id: str | None = None,
+    batch_index: int | None = None,
+    new_document: bool = False,
+) -> JobRow:
+    """Queue the ``planned`` job in the caller's transaction (completed at once by the
+    result cache when it repeats an earlier job)."""
+    return enqueue_planned(
         session,
+        planned,
         owner=owner,
         document=document,
-        options=options,
         max_attempts=state.settings.max_attempts,
         now=now,
         batch_id=batch_id,
         batch_index=batch_index,
-        # A new engine version reads the file again rather than reuse an old result.
-        engine_version=state.engines.get(engine).version(),
         new_document=new_document,
-        carried=tracing.carried_context(),
     )
-    return JobOut.of(job, filename=document.filename)
 
 
-def pages_to_run(job: JobOut) -> int:
+def accepted_job(job: JobRow, *, filename: str) -> Accepted:
+    """What submitting ``job`` created; its body is made from the row when asked for."""
+    return Accepted(
+        partial(JobOut.of, job, filename=filename), f"/v1/jobs/{job.id}", pages_to_run(job)
+    )
+
+
+def pages_to_run(job: JobRow | JobOut) -> int:
     """How many pages ``job`` queued: none when the result cache completed it."""
     return job.pages_total if job.status == "queued" else 0
 
@@ -110,20 +136,30 @@ def create_batch_jobs(
     now = utcnow()
     batch = batches.create_batch(session, owner=owner, total=len(items), now=now)
     jobs = [
-        enqueue(
-            session,
-            state,
-            owner=owner,
-            document=document,
-            options=options,
-            now=now,
-            batch_id=batch.id,
-            batch_index=index,
+        (
+            enqueue(
+                session,
+                state,
+                owner=owner,
+                document=document,
+                planned=plan(state, options),
+                now=now,
+                batch_id=batch.id,
+                batch_index=index,
+            ),
+            document.filename,
         )
         for index, (document, options) in enumerate(items)
     ]
-    body = BatchSubmitted.of(batch, jobs)
-    return Accepted(body, body.links["self"], sum(pages_to_run(job) for job in jobs))
+
+    def body() -> BatchSubmitted:
+        return BatchSubmitted.of(batch, [JobOut.of(job, filename=name) for job, name in jobs])
+
+    return Accepted(
+        body,
+        BatchSubmitted.links_of(batch)["self"],
+        sum(pages_to_run(job) for job, _ in jobs),
+    )
 
 
 def submit(

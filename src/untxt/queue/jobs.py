@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -37,6 +39,40 @@ _INSERT_RESULT = insert(table_of(ResultRow))
 _COMPLETE_CACHED = update(table_of(JobRow)).where(table_of(JobRow).c.id == bindparam("job"))
 
 
+@dataclass(frozen=True)
+class JobPlan:
+    """A new job's values that need no database, decided before its write transaction:
+    on SQLite the write lock, which every API process waits for, is then held for the
+    statements and little else (bench/README.md)."""
+
+    id: str
+    options: JobOptions
+    #: The options as the jobs row stores them: the client's, and the submit's context.
+    stored_options: dict[str, Any]
+    engine_version: str | None
+    #: ``None`` when the options extract fields: it then depends on the owner's
+    #: templates, which the transaction reads.
+    fingerprint: str | None
+
+
+def plan_job(
+    options: JobOptions,
+    *,
+    engine_version: str | None = None,
+    carried: dict[str, str] | None = None,
+) -> JobPlan:
+    """The plan of a job with ``options`` (see :func:`enqueue_job` for the arguments)."""
+    return JobPlan(
+        id=new_id("job"),
+        options=options,
+        stored_options=with_carried(options.model_dump(mode="json"), carried or {}),
+        engine_version=engine_version,
+        fingerprint=None
+        if options.extract
+        else options_fingerprint(options, engine_version=engine_version),
+    )
+
+
 def enqueue_job(
     session: Session,
     *,
@@ -64,17 +100,49 @@ def enqueue_job(
     created completed instead, with that job's results and no tasks; a
     ``new_document``, created in this transaction, has no such job to look for.
     """
-    # Fields depend on the owner's templates: a job extracted with others is not reused.
-    templates = templates_digest(session, owner=owner) if options.extract else None
-    fingerprint = options_fingerprint(options, engine_version=engine_version, templates=templates)
-    job_id = new_id("job")
+    return enqueue_planned(
+        session,
+        plan_job(options, engine_version=engine_version, carried=carried),
+        owner=owner,
+        document=document,
+        max_attempts=max_attempts,
+        now=now,
+        batch_id=batch_id,
+        batch_index=batch_index,
+        new_document=new_document,
+    )
+
+
+def enqueue_planned(
+    session: Session,
+    plan: JobPlan,
+    *,
+    owner: str,
+    document: DocumentRow,
+    max_attempts: int,
+    now: datetime,
+    batch_id: str | None = None,
+    batch_index: int | None = None,
+    new_document: bool = False,
+) -> JobRow:
+    """:func:`enqueue_job` of a job planned already (:func:`plan_job`); a plan makes
+    one job at most."""
+    options = plan.options
+    fingerprint = plan.fingerprint
+    if fingerprint is None:
+        # Fields depend on the owner's templates: a job extracted with others is not reused.
+        templates = templates_digest(session, owner=owner)
+        fingerprint = options_fingerprint(
+            options, engine_version=plan.engine_version, templates=templates
+        )
+    job_id = plan.id
     values = {
         "id": job_id,
         "owner": owner,
         "document_id": document.id,
         "status": "queued",
         "priority": options.priority,
-        "options": with_carried(options.model_dump(mode="json"), carried or {}),
+        "options": plan.stored_options,
         "pages_total": document.pages,
         "pages_done": 0,
         "attempts": 0,

@@ -101,7 +101,7 @@ def submit_comparison(
         ]
         accepted = create_batch_jobs(session, state, owner=principal.owner, items=items)
         batch = cast(BatchSubmitted, accepted.body)
-        return Accepted(batch, f"/v1/compare/{batch.id}", accepted.pages)
+        return Accepted(lambda: batch, f"/v1/compare/{batch.id}", accepted.pages)
 
     return submit(state, owner=principal.owner, key=None, create=create)
 

@@ -15,7 +15,7 @@ from untxt.api.results import download_link, read_result
 from untxt.api.routers import page_images
 from untxt.api.routers.events import hub_of
 from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
-from untxt.api.submit import Accepted, enqueue, pages_to_run, submit
+from untxt.api.submit import Accepted, accepted_job, enqueue, plan, submit
 from untxt.api.submit_line import Prepared
 from untxt.api.uploads import (
     OPTIONS_HELP,
@@ -46,10 +46,6 @@ from untxt.storage.keys import job_blob_prefix
 router = APIRouter(tags=["jobs"])
 # Blobs per "does a result still use these?" lookup when a job is deleted.
 _DELETE_BATCH = 500
-
-
-def _accepted(job: JobOut) -> Accepted:
-    return Accepted(job, job.links["self"], pages_to_run(job))
 
 
 @router.post(
@@ -110,21 +106,21 @@ def _prepare_ocr(
             f"({', '.join(parsed.outputs)}); add it to outputs or ask for another"
         )
     upload = receive_upload(file, state, owner=owner, settled=False)
+    planned = plan(state, parsed)
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=1)
         document, created = record_upload(session, upload, owner=owner)
-        return _accepted(
-            enqueue(
-                session,
-                state,
-                owner=owner,
-                document=document,
-                options=parsed,
-                now=utcnow(),
-                new_document=created,
-            )
+        job = enqueue(
+            session,
+            state,
+            owner=owner,
+            document=document,
+            planned=planned,
+            now=utcnow(),
+            new_document=created,
         )
+        return accepted_job(job, filename=document.filename)
 
     bound = (
         key.bind({"options": parsed.model_dump(mode="json"), "file": upload.sha256})
@@ -144,15 +140,14 @@ def submit_job(
     request: JobCreate, state: StateDep, principal: PrincipalDep, key: IdempotencyKeyDep
 ) -> Response:
     """Queue an uploaded document for OCR."""
-    options = check_options(request.options, state)
+    planned = plan(state, check_options(request.options, state))
     owner = principal.owner
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=1)
         document = get_document(session, owner=owner, document_id=request.document_id)
-        return _accepted(
-            enqueue(session, state, owner=owner, document=document, options=options, now=utcnow())
-        )
+        job = enqueue(session, state, owner=owner, document=document, planned=planned, now=utcnow())
+        return accepted_job(job, filename=document.filename)
 
     bound = key.bind(request.model_dump(mode="json")) if key else None
     # A job on a document already stored is one statement on PostgreSQL (enqueue_job).
