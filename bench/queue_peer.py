@@ -28,7 +28,15 @@ async def _connect(url: str) -> Any:
     )
 
 
-def _consumer(url: str, batch: int, start: Any, stop: Any, claims: Any) -> None:
+def wait_ready(ready: Any, processes: list[Any]) -> None:
+    """Wait until each worker process has said it is ready (imported, connected): the
+    clock starts then, whatever the machine's speed, for untxt's workers and the peer's."""
+    for _ in processes:
+        if not ready.acquire(timeout=120):
+            raise RuntimeError("a worker process did not get ready")
+
+
+def _consumer(url: str, batch: int, ready: Any, start: Any, stop: Any, claims: Any) -> None:
     """Run PgQueuer's worker until stopped; report (payload, start time) of every job."""
     from pgqueuer import PgQueuer
     from pgqueuer.models import Job
@@ -46,12 +54,13 @@ def _consumer(url: str, batch: int, start: Any, stop: Any, claims: Any) -> None:
                 await asyncio.sleep(0.05)
             queuer.shutdown.set()
 
+        ready.release()
+        await asyncio.to_thread(start.wait)
         watcher = asyncio.create_task(stopper())
         await queuer.run(batch_size=batch)
         await watcher
         await connection.close()
 
-    start.wait()
     asyncio.run(main())
 
 
@@ -74,14 +83,14 @@ def run_pgqueuer(url: str, workers: int, jobs: int, pickups: int, batch: int) ->
         return jobs / (time.perf_counter() - started)
 
     enqueue_rate = asyncio.run(install_and_enqueue())
-    start, stop, claims = CTX.Event(), CTX.Event(), CTX.Queue()
+    ready, start, stop, claims = CTX.Semaphore(0), CTX.Event(), CTX.Event(), CTX.Queue()
     processes = [
-        CTX.Process(target=_consumer, args=(url, batch, start, stop, claims))
+        CTX.Process(target=_consumer, args=(url, batch, ready, start, stop, claims))
         for _ in range(workers)
     ]
     for process in processes:
         process.start()
-    time.sleep(2.0)  # imports and connections, before the clock starts
+    wait_ready(ready, processes)
     began = time.perf_counter()
     start.set()
     for _ in range(jobs):

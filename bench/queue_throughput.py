@@ -29,7 +29,7 @@ import uuid
 from typing import Any
 
 from common import database, percentile, report
-from queue_peer import run_pgqueuer
+from queue_peer import run_pgqueuer, wait_ready
 from untxt import heap
 from untxt.db import Database, upgrade
 from untxt.db.documents import add_document
@@ -85,7 +85,9 @@ def enqueue(db: Database, document: DocumentRow, notifier: Notifier | None = Non
     return job.id
 
 
-def worker_main(url: str, batch: int, semaphore: Any, start: Any, stop: Any, claims: Any) -> None:
+def worker_main(
+    url: str, batch: int, semaphore: Any, ready: Any, start: Any, stop: Any, claims: Any
+) -> None:
     """Claim and complete until stopped; report (job id, claim time) of every job."""
     db = Database(url)
     notifier: Notifier = (
@@ -94,7 +96,9 @@ def worker_main(url: str, batch: int, semaphore: Any, start: Any, stop: Any, cla
         else SemaphoreNotifier(semaphore)
     )
     owner = f"bench:{os.getpid()}"
+    db.ping()  # the pool's connection, which the first claim takes
     heap.settle()  # as an untxt worker process does before its loop
+    ready.release()
     start.wait()
     while not stop.is_set():
         with db.write() as session:
@@ -132,14 +136,16 @@ def run_config(backend: str, workers: int, batch: int, jobs: int, pickups: int) 
             enqueue(db, document)
         enqueue_rate = jobs / (time.perf_counter() - started)
 
-        start, stop, claims = CTX.Event(), CTX.Event(), CTX.Queue()
+        ready, start, stop, claims = CTX.Semaphore(0), CTX.Event(), CTX.Event(), CTX.Queue()
         processes = [
-            CTX.Process(target=worker_main, args=(url, batch, semaphore, start, stop, claims))
+            CTX.Process(
+                target=worker_main, args=(url, batch, semaphore, ready, start, stop, claims)
+            )
             for _ in range(workers)
         ]
         for process in processes:
             process.start()
-        time.sleep(1.0)  # imports and connections, before the clock starts
+        wait_ready(ready, processes)
         began = time.perf_counter()
         start.set()
         for _ in range(jobs):
