@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 import uvloop
@@ -14,7 +15,9 @@ from untxt.handoff import Adopter, channel_pair
     "loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
 )
 @pytest.mark.parametrize("unread", [False, True], ids=["closed", "closed-unread"])
-def test_adopter_takes_a_parent_that_exits_as_gone(loop_factory: object, unread: bool) -> None:
+def test_adopter_takes_a_parent_that_exits_as_gone(
+    loop_factory: Callable[[], asyncio.AbstractEventLoop], unread: bool
+) -> None:
     """A parent that exits with this process's notes unread resets the channel rather
     than closing it: the process is told the parent is gone either way, and the loop
     logs no error."""
@@ -33,7 +36,7 @@ def test_adopter_takes_a_parent_that_exits_as_gone(loop_factory: object, unread:
         assert await asyncio.wait_for(gone, 5)
         child.close()
 
-    loop = loop_factory()  # type: ignore[operator]
+    loop = loop_factory()
     try:
         loop.run_until_complete(scenario())
     finally:
