@@ -16,7 +16,7 @@ test: system-deps venv
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	# Three processes, on two CPUs too: most tests wait on servers and subprocesses more
-	# than they compute (472 s against 567 s with two, on a slow 2-CPU machine).
+	# than they compute (503 s against 698 s with two, back to back on 2 CPUs).
 	$(BIN)/pytest -n 3 --dist loadscope -m "not alone"
 	$(BIN)/pytest -m alone
 
