@@ -220,6 +220,14 @@ def descendants_cpu() -> float:
     return total
 
 
+def wait_ready(ready: Any, processes: list[Any]) -> None:
+    """Wait until each worker process has said it is ready (imported, connected): the
+    clock starts then, whatever the machine's speed, for untxt's workers and the peer's."""
+    for _ in processes:
+        if not ready.acquire(timeout=120):
+            raise RuntimeError("a worker process did not get ready")
+
+
 @contextmanager
 def running_server(
     workers: int | None = None, *, data_parent: Path | None = None, **env: str

@@ -10,7 +10,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from common import percentile
+from common import percentile, wait_ready
 
 CTX = multiprocessing.get_context("spawn")
 
@@ -26,14 +26,6 @@ async def _connect(url: str) -> Any:
     return await asyncpg.connect(
         parts._replace(query="").geturl(), server_settings={"search_path": schema}
     )
-
-
-def wait_ready(ready: Any, processes: list[Any]) -> None:
-    """Wait until each worker process has said it is ready (imported, connected): the
-    clock starts then, whatever the machine's speed, for untxt's workers and the peer's."""
-    for _ in processes:
-        if not ready.acquire(timeout=120):
-            raise RuntimeError("a worker process did not get ready")
 
 
 def _consumer(url: str, batch: int, ready: Any, start: Any, stop: Any, claims: Any) -> None:

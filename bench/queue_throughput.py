@@ -28,8 +28,8 @@ import time
 import uuid
 from typing import Any
 
-from common import database, percentile, report
-from queue_peer import run_pgqueuer, wait_ready
+from common import database, percentile, report, wait_ready
+from queue_peer import run_pgqueuer
 from untxt import heap
 from untxt.db import Database, upgrade
 from untxt.db.documents import add_document

@@ -120,7 +120,7 @@ def accepted_job(job: JobRow, *, filename: str) -> Accepted:
     )
 
 
-def pages_to_run(job: JobRow | JobOut) -> int:
+def pages_to_run(job: JobRow) -> int:
     """How many pages ``job`` queued: none when the result cache completed it."""
     return job.pages_total if job.status == "queued" else 0
 
