@@ -12,10 +12,10 @@ from untxt.db.models.base import table_of
 UNFINISHED_STATUSES = ("queued", "processing")
 
 _JOBS = table_of(JobRow)
-# Built once: every submit under the queued-jobs quota runs it in its write transaction,
-# and building it and executing it through the ORM cost three times its 1,000-row count
-# (bench/README.md). One comparison per status, not IN: an IN of literals is expanded
-# anew at each execution.
+# Built once and run on the connection: every submit under the queued-jobs quota runs it
+# in its write transaction, and built at each call and run through the ORM it took three
+# times the CPU, on 1,000 unfinished jobs (bench/README.md). One comparison per status,
+# not IN: an IN of literals is expanded anew at each execution.
 _COUNT_UNFINISHED = (
     select(func.count())
     .select_from(_JOBS)
