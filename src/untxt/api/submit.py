@@ -130,9 +130,10 @@ def create_batch_jobs(
     state: AppState,
     *,
     owner: str,
-    items: Sequence[tuple[DocumentRow, JobOptions]],
+    items: Sequence[tuple[DocumentRow, JobPlan]],
 ) -> Accepted:
-    """The batch and one job per item, in the caller's transaction."""
+    """The batch and one job per item, each planned before the caller's transaction
+    (see :func:`plan`), in that transaction."""
     now = utcnow()
     batch = batches.create_batch(session, owner=owner, total=len(items), now=now)
     jobs = [
@@ -142,14 +143,14 @@ def create_batch_jobs(
                 state,
                 owner=owner,
                 document=document,
-                planned=plan(state, options),
+                planned=planned,
                 now=now,
                 batch_id=batch.id,
                 batch_index=index,
             ),
             document.filename,
         )
-        for index, (document, options) in enumerate(items)
+        for index, (document, planned) in enumerate(items)
     ]
 
     def body() -> BatchSubmitted:

@@ -17,7 +17,7 @@ from untxt.api import idempotency
 from untxt.api.deps import AppState, PrincipalDep, StateDep
 from untxt.api.idempotency import IdempotencyKey, IdempotencyKeyDep
 from untxt.api.schemas import BatchCreate, BatchOut, BatchSubmitted
-from untxt.api.submit import Accepted, create_batch_jobs, submit
+from untxt.api.submit import Accepted, create_batch_jobs, plan, submit
 from untxt.api.uploads import (
     OPTIONS_HELP,
     Upload,
@@ -104,9 +104,10 @@ def _submit_documents(
     for index, item in enumerate(request.jobs):
         with _item("jobs", index):
             checked.append(check_options(item.options, state))
+    plans = [plan(state, options) for options in checked]
 
     def create(session: Session) -> Accepted:
-        check_queued_jobs(session, settings=state.settings, owner=owner, adding=len(checked))
+        check_queued_jobs(session, settings=state.settings, owner=owner, adding=len(plans))
         found = get_documents(
             session, owner=owner, document_ids=[item.document_id for item in request.jobs]
         )
@@ -115,8 +116,8 @@ def _submit_documents(
                 with _item("jobs", index):
                     raise NotFoundError(f"no document {item.document_id!r}")
         items = [
-            (found[item.document_id], options)
-            for item, options in zip(request.jobs, checked, strict=True)
+            (found[item.document_id], planned)
+            for item, planned in zip(request.jobs, plans, strict=True)
         ]
         return create_batch_jobs(session, state, owner=owner, items=items)
 
@@ -139,10 +140,14 @@ def _submit_files(
         with _item("files", index):
             pending = sum(upload.size for upload in uploads)
             uploads.append(receive_upload(file, state, owner=owner, pending=pending, settled=False))
+    plans = [plan(state, parsed) for _ in uploads]  # one job each
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=len(uploads))
-        items = [(record_upload(session, upload, owner=owner)[0], parsed) for upload in uploads]
+        items = [
+            (record_upload(session, upload, owner=owner)[0], planned)
+            for upload, planned in zip(uploads, plans, strict=True)
+        ]
         return create_batch_jobs(session, state, owner=owner, items=items)
 
     bound = (

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from untxt.api.deps import AppState, PrincipalDep, StateDep
 from untxt.api.schemas import BatchSubmitted
-from untxt.api.submit import Accepted, create_batch_jobs, submit
+from untxt.api.submit import Accepted, create_batch_jobs, plan, submit
 from untxt.api.uploads import (
     OPTIONS_HELP,
     check_options,
@@ -89,16 +89,17 @@ def submit_comparison(
     parsed = parse_options(options, state)
     names = _engines(engines, parsed, state)
     upload = receive_upload(file, state, owner=principal.owner)
+    plans = [
+        plan(state, parsed.model_copy(update={"engine": name, "outputs": ["json"]}))
+        for name in names
+    ]
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(
-            session, settings=state.settings, owner=principal.owner, adding=len(names)
+            session, settings=state.settings, owner=principal.owner, adding=len(plans)
         )
         document, _ = record_upload(session, upload, owner=principal.owner)
-        items = [
-            (document, parsed.model_copy(update={"engine": name, "outputs": ["json"]}))
-            for name in names
-        ]
+        items = [(document, planned) for planned in plans]
         accepted = create_batch_jobs(session, state, owner=principal.owner, items=items)
         batch = cast(BatchSubmitted, accepted.body)
         return Accepted(lambda: batch, f"/v1/compare/{batch.id}", accepted.pages)
