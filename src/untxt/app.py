@@ -108,7 +108,8 @@ def create_app(
     install_auth_handlers(app)
     app.add_middleware(BodySizeLimit, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter.from_settings(settings))
-    for module in (documents, jobs, batches, compare, system):
+    # A request is matched against the routes in order: submits' first.
+    for module in (jobs, documents, batches, compare, system):
         app.include_router(module.router)
     for module in (fields, invoices, templates, search, ask):
         app.include_router(module.router)

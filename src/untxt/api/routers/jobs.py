@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from untxt.api import idempotency
-from untxt.api.deps import NO_CONTROL_CHARACTERS, AppState, PrincipalDep, StateDep
-from untxt.api.idempotency import IdempotencyKey, IdempotencyKeyDep
+from untxt.api.deps import (
+    NO_CONTROL_CHARACTERS,
+    AppState,
+    PrincipalDep,
+    StateDep,
+    get_principal,
+    get_state,
+)
+from untxt.api.fast_route import fast_path_route, is_multipart, read_form
+from untxt.api.idempotency import IdempotencyKey, IdempotencyKeyDep, get_idempotency_key
 from untxt.api.results import download_link, read_result
 from untxt.api.routers import page_images
 from untxt.api.routers.events import hub_of
@@ -48,18 +57,6 @@ router = APIRouter(tags=["jobs"])
 _DELETE_BATCH = 500
 
 
-@router.post(
-    "/v1/ocr",
-    status_code=status.HTTP_202_ACCEPTED,
-    response_model=JobOut,
-    responses={
-        200: {
-            "model": FinishedJobOut,
-            "description": "With wait: the job finished in time; here it is, with its result.",
-        }
-    },
-    openapi_extra=idempotency.OPENAPI,
-)
 async def submit_ocr(
     request: Request,
     file: Annotated[UploadFile, File(description="PDF, PNG, JPEG, TIFF, BMP, GIF or WebP.")],
@@ -86,6 +83,43 @@ async def submit_ocr(
     return await answer_when_finished(
         request, state, hub_of(request), accepted, owner=principal.owner, wait=wait, format=format
     )
+
+
+async def _plain_submit_ocr(request: Request) -> Response | None:
+    """``POST /v1/ocr`` as nearly every submit comes (a file, maybe options, nothing in
+    the query), without FastAPI's parameter solving; ``None`` for any other request,
+    which :func:`submit_ocr` answers (see :mod:`untxt.api.fast_route`)."""
+    if request.scope["query_string"] or not is_multipart(request):
+        return None
+    form = await read_form(request)
+    file, options = form.get("file"), form.get("options")
+    if not isinstance(file, StarletteUploadFile) or not isinstance(options, str | None):
+        return None
+    if len(form.multi_items()) != len(form) or len(form) != 1 + (options is not None):
+        return None  # a field repeated, or one that is not the endpoint's
+    state = await get_state(request)
+    principal = await get_principal(request)
+    key = await get_idempotency_key(request)
+    # FastAPI hands the endpoint the same Starlette object; an empty field is one not sent.
+    upload = cast(UploadFile, file)
+    return await submit_ocr(request, upload, state, principal, key, options or None)
+
+
+router.add_api_route(
+    "/v1/ocr",
+    submit_ocr,
+    methods=["POST"],
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobOut,
+    responses={
+        200: {
+            "model": FinishedJobOut,
+            "description": "With wait: the job finished in time; here it is, with its result.",
+        }
+    },
+    openapi_extra=idempotency.OPENAPI,
+    route_class_override=fast_path_route(_plain_submit_ocr),
+)
 
 
 def _prepare_ocr(
