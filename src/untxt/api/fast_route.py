@@ -53,7 +53,11 @@ def is_multipart(request: Request) -> bool:
 
 async def read_form(request: Request) -> FormData:
     """The request's form, read as FastAPI's handler reads it: its errors the same
-    (an HTTP error as it is, any other a 400), its files closed once the answer is sent."""
+    (an HTTP error as it is, any other a 400), its files closed once the answer is sent.
+
+    untxt's body limit raises an HTTP error (:class:`untxt.api.limits.PayloadTooLargeError`);
+    FastAPI's own, which it would map to a 413 too, is not set.
+    """
     try:
         form = await request.form()
     except HTTPException:
