@@ -3,8 +3,9 @@
 For SQLite and PostgreSQL, with 1, 2 and 4 worker processes, each taking 1 or more
 tasks per claim, and PgQueuer (bench/queue_peer.py) on the same PostgreSQL, in one run:
 
-- enqueue: jobs/s that one process submits (a job on an uploaded document, one
-  write block each: on PostgreSQL one statement, without BEGIN and COMMIT);
+- enqueue: jobs/s that one process submits (a job on an uploaded document, as
+  ``POST /v1/jobs`` queues it: on PostgreSQL one statement on a connection without a
+  session, on SQLite a write block);
 - claim+complete: jobs/s the workers take through the queue's own statements
   (claim the page; record it done and complete the job, as a worker does for
   a one-page job), from a backlog of queued jobs; with a batch of N, a worker
@@ -42,8 +43,8 @@ from untxt.queue import (
     claim_many,
     complete_only_page,
     complete_only_pages,
-    enqueue_job,
 )
+from untxt.queue.jobs import enqueue_now, enqueue_planned, plan_job
 from untxt.queue.notify import Notifier, PostgresNotifier, SemaphoreNotifier
 
 TTL = 30.0
@@ -69,17 +70,20 @@ def make_documents(db: Database, count: int) -> list[DocumentRow]:
 
 
 def enqueue(db: Database, document: DocumentRow, notifier: Notifier | None = None) -> str:
-    """Submit a job on an uploaded document, as ``POST /v1/jobs`` does, in a write block of
-    one statement (see ``Database.write``); returns its id once committed."""
-    with db.write(one_statement=True) as session:
-        job = enqueue_job(
-            session,
-            owner="bench",
-            document=document,
-            options=JobOptions(outputs=["json"]),
-            max_attempts=3,
-            now=utcnow(),
-        )
+    """Submit a job on an uploaded document as ``POST /v1/jobs`` queues it (see
+    ``untxt.api.submit.submit_now``); returns its id once committed."""
+    planned = plan_job(JobOptions(outputs=["json"]))
+    job = None
+    if db.dialect == "postgresql":
+        with db.statements() as connection:
+            job = enqueue_now(
+                connection, planned, owner="bench", document=document, max_attempts=3, now=utcnow()
+            )
+    if job is None:
+        with db.write(one_statement=True) as session:
+            job = enqueue_planned(
+                session, planned, owner="bench", document=document, max_attempts=3, now=utcnow()
+            )
     if notifier is not None:
         notifier.notify()
     return job.id

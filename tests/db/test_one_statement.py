@@ -22,13 +22,13 @@ from tests.queue.helpers import (
     task_rows,
 )
 from untxt.db import Database
-from untxt.db.models import DocumentRow
+from untxt.db.models import DocumentRow, JobRow
 from untxt.db.session import transaction
 from untxt.db.types import utcnow
 from untxt.options import JobOptions
 from untxt.queue import Outcome, complete_only_page
-from untxt.queue.jobs import enqueue_job
-from untxt.queue.outbox import read_events
+from untxt.queue.jobs import enqueue_job, enqueue_now, plan_job
+from untxt.queue.outbox import on_commit, read_events
 
 OPTIONS = JobOptions(outputs=["json", "text"])
 
@@ -180,3 +180,90 @@ def test_a_submit_answered_from_the_result_cache_is_one_transaction(db: Database
     assert {r.blob_key for r in result_rows(db, repeat)} == {
         r.blob_key for r in result_rows(db, first)
     }
+
+
+def _submit_now(db: Database, document: DocumentRow, now: datetime) -> JobRow | None:
+    """Submit a job as ``POST /v1/jobs`` does on PostgreSQL, without a session."""
+    with db.statements() as connection:
+        return enqueue_now(
+            connection,
+            plan_job(OPTIONS),
+            owner=OWNER,
+            document=document,
+            max_attempts=3,
+            now=now,
+        )
+
+
+def test_statements_on_their_own_are_postgresqls(db: Database) -> None:
+    if db.dialect == "postgresql":
+        pytest.skip("PostgreSQL has them")
+    with pytest.raises(ValueError, match="PostgreSQL"), db.statements():
+        pass
+
+
+def test_each_statement_of_a_block_without_a_session_commits_on_its_own(
+    db: Database,
+) -> None:
+    """A write is there for everyone as soon as it ran, and a second one is refused
+    before it runs, as in a write block of one statement."""
+    if db.dialect != "postgresql":
+        pytest.skip("statements on their own are PostgreSQL's")
+    _scratch(db)
+    with pytest.raises(RuntimeError, match="second write"), db.statements() as connection:
+        connection.execute(select(func.count()).select_from(table("scratch")))  # reads are free
+        connection.execute(text("INSERT INTO scratch VALUES (1)"))
+        assert _scratch_rows(db) == [1]
+        connection.execute(text("INSERT INTO scratch VALUES (2)"))
+    assert _scratch_rows(db) == [1]
+    with pytest.raises(ValueError, match="rolled back"), db.write() as session:
+        session.execute(text("INSERT INTO scratch VALUES (3)"))
+        session.execute(text("INSERT INTO scratch VALUES (4)"))
+        raise ValueError("rolled back")
+    assert _scratch_rows(db) == [1]  # the pooled connection is back to transactions
+
+
+def test_a_submit_without_a_session_queues_the_job_and_tells_the_readers(
+    db: Database,
+) -> None:
+    """The job, its task and its event are committed when the block ends, and this
+    process's event readers are told of the event at once."""
+    if db.dialect != "postgresql":
+        pytest.skip("statements on their own are PostgreSQL's")
+    told: list[int] = []
+    stop = on_commit(told.append)
+    try:
+        now = utcnow()
+        job = _submit_now(db, _document(db, now, uuid.uuid4().hex * 2), now)
+    finally:
+        stop()
+    assert job is not None
+    assert job_row(db, job.id).status == "queued"
+    assert [task.status for task in task_rows(db, job.id)] == ["queued"]
+    with db.read() as session:
+        events = read_events(session, owner=None, job_id=job.id)
+    assert [event.type for event in events] == ["job.queued"]
+    assert told == [events[0].id]
+
+
+def test_a_submit_without_a_session_leaves_a_repeat_to_a_write_block(db: Database) -> None:
+    """A repeat of a completed job takes more than one statement: nothing is written,
+    and the write block that follows answers it from the result cache."""
+    if db.dialect != "postgresql":
+        pytest.skip("statements on their own are PostgreSQL's")
+    now = utcnow()
+    sha256 = uuid.uuid4().hex * 2
+    first = _submit_now(db, _document(db, now, sha256), now)
+    assert first is not None
+    lease = must_claim(db, "w1", now)
+    with db.write() as session:
+        complete_only_page(session, lease, results=results_for("first"), now=now)
+    with db.read() as session:
+        jobs_before = session.scalar(select(func.count()).select_from(JobRow))
+
+    assert _submit_now(db, _document(db, now, sha256), later(now, 10)) is None
+
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(JobRow)) == jobs_before
+    repeat, _ = _submit(db, _document(db, now, sha256), later(now, 10))
+    assert job_row(db, repeat).status == "completed"

@@ -15,13 +15,15 @@ from untxt import tracing
 from untxt.api.deps import AppState
 from untxt.api.idempotency import BoundKey
 from untxt.api.schemas import BatchSubmitted, JobOut
+from untxt.auth.quotas import check_queued_jobs
+from untxt.db.documents import get_document_now
 from untxt.db.models import DocumentRow, JobRow
 from untxt.db.types import utcnow
 from untxt.logs import get_logger
 from untxt.metrics import hooks
 from untxt.options import JobOptions
 from untxt.queue import batches
-from untxt.queue.jobs import JobPlan, enqueue_planned, plan_job
+from untxt.queue.jobs import JobPlan, enqueue_now, enqueue_planned, plan_job
 
 log = get_logger(__name__)
 
@@ -182,6 +184,32 @@ def submit(
     with state.db.write(one_statement=one_statement and key is None) as session:
         outcome = run_create(session, state, owner=owner, key=key, create=create)
     return answer(state, outcome)
+
+
+def submit_now(
+    state: AppState, *, owner: str, document_id: str, planned: JobPlan
+) -> Response | None:
+    """A job on a stored document, on PostgreSQL without a session: the queued-jobs
+    quota, the document and the job as statements that commit on their own (see
+    :meth:`untxt.db.Database.statements`), then the wake-ups and the 202. ``None``,
+    having written nothing, where the job needs a write block (see
+    :func:`untxt.queue.jobs.enqueue_now`) or the store is not PostgreSQL."""
+    if state.db.dialect != "postgresql":
+        return None
+    with state.db.statements() as connection:
+        check_queued_jobs(connection, settings=state.settings, owner=owner, adding=1)
+        document = get_document_now(connection, owner=owner, document_id=document_id)
+        job = enqueue_now(
+            connection,
+            planned,
+            owner=owner,
+            document=document,
+            max_attempts=state.settings.max_attempts,
+            now=utcnow(),
+        )
+    if job is None:
+        return None
+    return answer(state, Outcome(None, accepted_job(job, filename=document.filename)))
 
 
 def run_create(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from untxt.config import Settings
@@ -17,12 +18,14 @@ from untxt.errors import QueuedJobsQuotaError, StorageQuotaError
 from untxt.queue.counts import count_unfinished_jobs
 
 
-def check_queued_jobs(session: Session, *, settings: Settings, owner: str, adding: int) -> None:
+def check_queued_jobs(
+    db: Session | Connection, *, settings: Settings, owner: str, adding: int
+) -> None:
     """Refuse ``adding`` more jobs when the owner's unfinished jobs would pass the quota."""
     quota = settings.quota_queued_jobs
     if not quota:
         return
-    unfinished = count_unfinished_jobs(session, owner=owner)
+    unfinished = count_unfinished_jobs(db, owner=owner)
     if unfinished + adding > quota:
         raise QueuedJobsQuotaError(
             f"{unfinished} of your jobs are queued or processing and this request adds "

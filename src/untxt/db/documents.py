@@ -7,7 +7,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from untxt.db.driver import DriverStatement
@@ -98,6 +99,25 @@ def get_document(session: Session, *, owner: str, document_id: str) -> DocumentR
     if document is None:
         raise NotFoundError(f"no document {document_id!r}")
     return document
+
+
+_DOCUMENTS = table_of(DocumentRow)
+# A Core statement, not a DriverStatement: the guard of a block of one write tells a
+# read from a write by the statement it compiled from.
+_LIVE_DOCUMENT = select(_DOCUMENTS).where(
+    _DOCUMENTS.c.id == bindparam("document_id"),
+    _DOCUMENTS.c.owner == bindparam("owner"),
+    _DOCUMENTS.c.deleted_at.is_(None),
+)
+
+
+def get_document_now(connection: Connection, *, owner: str, document_id: str) -> DocumentRow:
+    """:func:`get_document` on a connection without a session (see
+    :meth:`untxt.db.Database.statements`): a detached snapshot of the row."""
+    row = connection.execute(_LIVE_DOCUMENT, {"owner": owner, "document_id": document_id}).first()
+    if row is None:
+        raise NotFoundError(f"no document {document_id!r}")
+    return snapshot(DocumentRow, row._mapping)
 
 
 def get_documents(

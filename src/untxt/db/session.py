@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,12 +120,28 @@ class Database:
         with self._write_lock:
             with self._write.begin() as session:
                 if one_statement and self.dialect == "postgresql":
-                    with _autocommit(session):
+                    with _autocommit(session.connection()):
                         yield session
                 else:
                     yield session
             if self._checkpoints is not None:
                 self._checkpoints.committed()
+
+    @contextmanager
+    def statements(self) -> Iterator[Connection]:
+        """A pooled connection whose statements each commit on their own, without a
+        session (PostgreSQL only): for a block of plain reads and one write at most, as
+        a write block of ``one_statement`` (a second write raises before it runs).
+
+        A session's transaction and its commit hooks cost an enqueue a sixth to a third
+        of its CPU (bench/README.md). So the block tells what its write committed itself
+        (:func:`untxt.queue.outbox.events_committed`), and anything that needs more
+        than its one write goes to :meth:`write` instead.
+        """
+        if self.dialect != "postgresql":
+            raise ValueError("statements on their own are PostgreSQL's")
+        with self.engine.connect() as connection, _autocommit(connection):
+            yield connection
 
     def conninfo(self) -> str:
         """The URL as libpq understands it (PostgreSQL only), for connections of our own."""
@@ -151,14 +167,13 @@ class _OneWrite:
 
 
 @contextmanager
-def _autocommit(session: Session) -> Iterator[None]:
-    """Run the block's statements each on its own, on the session's connection.
+def _autocommit(connection: Connection) -> Iterator[None]:
+    """Run the block's statements on ``connection`` each on its own.
 
     The driver's own switch, set and put back here, and a mark in the connection's
     ``info`` for the guard: SQLAlchemy's isolation level and execution options, which
     it sets and resets at each checkout, cost some 40 µs of Python a block.
     """
-    connection = session.connection()
     driver = connection.connection.driver_connection
     info = connection.info
     info[_ONE_WRITE] = _OneWrite()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from untxt.db.models import JobRow
@@ -26,7 +27,9 @@ _COUNT_UNFINISHED = (
 )
 
 
-def count_unfinished_jobs(session: Session, *, owner: str) -> int:
-    """How many of ``owner``'s jobs are queued or processing."""
-    count = session.connection().execute(_COUNT_UNFINISHED, {"owner": owner}).scalar_one()
+def count_unfinished_jobs(db: Session | Connection, *, owner: str) -> int:
+    """How many of ``owner``'s jobs are queued or processing (in a session's
+    transaction, or on a connection without one)."""
+    connection = db.connection() if isinstance(db, Session) else db
+    count = connection.execute(_COUNT_UNFINISHED, {"owner": owner}).scalar_one()
     return int(count)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from untxt.db.extractions import copy_extraction
@@ -28,7 +29,7 @@ from untxt.queue import transitions
 from untxt.queue.cache import cached_job, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
 from untxt.queue.outbox import record_event
-from untxt.queue.submit_pg import submit_job
+from untxt.queue.submit_pg import submit_job, submit_job_now
 from untxt.queue.submit_sqlite import queue_job
 from untxt.search.index import copy_index, remove_jobs
 from untxt.tracing import with_carried
@@ -136,23 +137,15 @@ def enqueue_planned(
             options, engine_version=plan.engine_version, templates=templates
         )
     job_id = plan.id
-    values = {
-        "id": job_id,
-        "owner": owner,
-        "document_id": document.id,
-        "status": "queued",
-        "priority": options.priority,
-        "options": plan.stored_options,
-        "pages_total": document.pages,
-        "pages_done": 0,
-        "attempts": 0,
-        "cancel_requested": False,
-        "created_at": now,
-        "updated_at": now,
-        "batch_id": batch_id,
-        "batch_index": batch_index,
-        "options_fingerprint": fingerprint,
-    }
+    values = _job_values(
+        plan,
+        fingerprint,
+        owner=owner,
+        document=document,
+        now=now,
+        batch_id=batch_id,
+        batch_index=batch_index,
+    )
     # A document created in this transaction has no completed job to repeat.
     look_for_reuse = not options.no_cache and not new_document
     connection = session.connection()
@@ -216,6 +209,64 @@ def enqueue_planned(
     )
     notify_in_transaction(session)
     return job
+
+
+def enqueue_now(
+    connection: Connection,
+    plan: JobPlan,
+    *,
+    owner: str,
+    document: DocumentRow,
+    max_attempts: int,
+    now: datetime,
+) -> JobRow | None:
+    """:func:`enqueue_planned` in one statement on a connection whose statements commit
+    on their own (PostgreSQL, :meth:`untxt.db.Database.statements`): the queued job,
+    committed. ``None``, having written nothing, where a job takes more than that
+    statement (its fields depend on the owner's templates, or the owner has a completed
+    job of the same document and options to reuse): the caller then enqueues it in a
+    write block."""
+    if plan.fingerprint is None or connection.dialect.name != "postgresql":
+        return None
+    values = _job_values(plan, plan.fingerprint, owner=owner, document=document, now=now)
+    queued = submit_job_now(
+        connection,
+        values,
+        max_attempts=max_attempts,
+        now=now,
+        look_for_reuse=not plan.options.no_cache,
+    )
+    return snapshot(JobRow, values) if queued else None
+
+
+def _job_values(
+    plan: JobPlan,
+    fingerprint: str,
+    *,
+    owner: str,
+    document: DocumentRow,
+    now: datetime,
+    batch_id: str | None = None,
+    batch_index: int | None = None,
+) -> dict[str, Any]:
+    """The jobs row of a new queued job."""
+    return {
+        "id": plan.id,
+        "owner": owner,
+        "document_id": document.id,
+        "status": "queued",
+        "priority": plan.options.priority,
+        "options": plan.stored_options,
+        "pages_total": document.pages,
+        "pages_done": 0,
+        "attempts": 0,
+        "cancel_requested": False,
+        "created_at": now,
+        "updated_at": now,
+        "batch_id": batch_id,
+        "batch_index": batch_index,
+        "options_fingerprint": fingerprint,
+    }
 
 
 def get_job(session: Session, *, owner: str, job_id: str) -> JobRow:

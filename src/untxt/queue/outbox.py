@@ -322,17 +322,26 @@ def on_deliveries(callback: Callable[[], None]) -> Callable[[], None]:
     return remove
 
 
+def events_committed(event_id: int | None, *, deliveries: bool) -> None:
+    """Tell this process's listeners what a commit made: events up to ``event_id``
+    (:func:`on_commit`) and, with ``deliveries``, webhook deliveries due
+    (:func:`on_deliveries`). A session's commit tells them of what
+    :func:`event_recorded` and :func:`deliveries_due` noted; a statement committed
+    without a session (:meth:`untxt.db.Database.statements`) tells them itself."""
+    with _listeners_lock:
+        listeners = list(_listeners) if event_id is not None else []
+        delivery_listeners = list(_delivery_listeners) if deliveries else []
+    if event_id is not None:
+        for callback in listeners:
+            callback(event_id)
+    for wake in delivery_listeners:
+        wake()
+
+
 @sa_event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     event_id = session.info.pop(_SESSION_KEY, None)
-    due = session.info.pop(_DELIVERIES_KEY, False)
-    with _listeners_lock:
-        listeners = list(_listeners) if event_id is not None else []
-        delivery_listeners = list(_delivery_listeners) if due else []
-    for callback in listeners:
-        callback(event_id)
-    for wake in delivery_listeners:
-        wake()
+    events_committed(event_id, deliveries=session.info.pop(_DELIVERIES_KEY, False))
 
 
 @sa_event.listens_for(Session, "after_rollback")

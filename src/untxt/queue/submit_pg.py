@@ -16,12 +16,19 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from untxt.db.driver import DriverStatement
 from untxt.db.types import utc_param
 from untxt.queue.notify import CHANNEL
-from untxt.queue.outbox import EVENTS_CHANNEL, deliveries_due, event_payload, event_recorded
+from untxt.queue.outbox import (
+    EVENTS_CHANNEL,
+    deliveries_due,
+    event_payload,
+    event_recorded,
+    events_committed,
+)
 
 _JOB_COLUMNS = (
     "id, owner, document_id, status, priority, options, pages_total, pages_done, attempts, "
@@ -102,9 +109,54 @@ def submit_job(
     """Insert a queued job of ``values`` (the jobs row) with its tasks and queued event;
     ``False``, inserting nothing, when ``look_for_reuse`` and the owner has a completed
     job of the same document and options (the caller then sees whether to reuse it)."""
+    row = _submit(
+        session.connection(),
+        values,
+        max_attempts=max_attempts,
+        now=now,
+        look_for_reuse=look_for_reuse,
+    )
+    if row is None:
+        return False
+    event_recorded(session, row.id)
+    if row.deliveries:
+        deliveries_due(session)
+    return True
+
+
+def submit_job_now(
+    connection: Connection,
+    values: dict[str, Any],
+    *,
+    max_attempts: int,
+    now: datetime,
+    look_for_reuse: bool,
+) -> bool:
+    """:func:`submit_job` on a connection whose statements commit on their own
+    (:meth:`untxt.db.Database.statements`): committed when it returns, and this
+    process's event readers and webhook deliverer told at once."""
+    row = _submit(
+        connection, values, max_attempts=max_attempts, now=now, look_for_reuse=look_for_reuse
+    )
+    if row is None:
+        return False
+    events_committed(row.id, deliveries=bool(row.deliveries))
+    return True
+
+
+def _submit(
+    connection: Connection,
+    values: dict[str, Any],
+    *,
+    max_attempts: int,
+    now: datetime,
+    look_for_reuse: bool,
+) -> Any:
+    """The submit's statement: its row (the event's id, the deliveries made), or
+    ``None`` when it found a completed job to reuse and inserted nothing."""
     payload = event_payload(SimpleNamespace(**values), type="job.queued", now=now)
     rows = _SUBMIT.execute(
-        session.connection(),
+        connection,
         {
             **values,
             "now": now,
@@ -114,10 +166,4 @@ def submit_job(
             "look_for_reuse": look_for_reuse,
         },
     )
-    if not rows:
-        return False
-    (row,) = rows
-    event_recorded(session, row.id)
-    if row.deliveries:
-        deliveries_due(session)
-    return True
+    return rows[0] if rows else None

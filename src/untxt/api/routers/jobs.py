@@ -24,7 +24,7 @@ from untxt.api.results import download_link, read_result
 from untxt.api.routers import page_images
 from untxt.api.routers.events import hub_of
 from untxt.api.schemas import JobCreate, JobListOut, JobOut, JobStatus
-from untxt.api.submit import Accepted, accepted_job, enqueue, plan, submit
+from untxt.api.submit import Accepted, accepted_job, enqueue, plan, submit, submit_now
 from untxt.api.submit_line import Prepared
 from untxt.api.uploads import (
     OPTIONS_HELP,
@@ -176,6 +176,10 @@ def submit_job(
     """Queue an uploaded document for OCR."""
     planned = plan(state, check_options(request.options, state))
     owner = principal.owner
+    if key is None:
+        answered = submit_now(state, owner=owner, document_id=request.document_id, planned=planned)
+        if answered is not None:
+            return answered
 
     def create(session: Session) -> Accepted:
         check_queued_jobs(session, settings=state.settings, owner=owner, adding=1)
@@ -184,7 +188,8 @@ def submit_job(
         return accepted_job(job, filename=document.filename)
 
     bound = key.bind(request.model_dump(mode="json")) if key else None
-    # A job on a document already stored is one statement on PostgreSQL (enqueue_job).
+    # A write block where submit_now could not: on SQLite, with an Idempotency-Key (stored
+    # in the same transaction), or for a job to reuse or extract with the owner's templates.
     return submit(state, owner=owner, key=bound, create=create, one_statement=True)
 
 
