@@ -226,7 +226,7 @@ def enqueue_now(
     statement (its fields depend on the owner's templates, or the owner has a completed
     job of the same document and options to reuse): the caller then enqueues it in a
     write block."""
-    if plan.fingerprint is None or connection.dialect.name != "postgresql":
+    if plan.fingerprint is None:
         return None
     values = _job_values(plan, plan.fingerprint, owner=owner, document=document, now=now)
     queued = submit_job_now(
