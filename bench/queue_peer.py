@@ -63,7 +63,7 @@ async def _queries(url: str) -> Any:
     return Queries(AsyncpgDriver(await _connect(url)))
 
 
-def run_pgqueuer(url: str, workers: int, jobs: int, pickups: int, batch: int) -> dict[str, float]:
+def run_pgqueuer(url: str, workers: int, jobs: int, pickups: int, batch: int) -> dict[str, Any]:
     """Enqueue rate, drain rate and pickup latency of PgQueuer in the schema of ``url``."""
 
     async def install_and_enqueue() -> float:
@@ -124,4 +124,5 @@ def run_pgqueuer(url: str, workers: int, jobs: int, pickups: int, batch: int) ->
         "claim_complete_per_s": drain_rate,
         "pickup_p50_ms": percentile(latencies, 50) * 1000,
         "pickup_p99_ms": percentile(latencies, 99) * 1000,
+        "pickups_ms": [latency * 1000 for latency in latencies],
     }

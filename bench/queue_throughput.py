@@ -15,8 +15,13 @@ tasks per claim, and PgQueuer (bench/queue_peer.py) on the same PostgreSQL, in o
   submissions one at a time. Workers wait as they do in untxt: LISTEN on
   PostgreSQL, the pool's semaphore on SQLite.
 
+Each configuration runs ``--rounds`` times, untxt and PgQueuer taking turns to go
+first: a rate is the median of its rounds (on this shared machine one round of either
+may run a third slower or faster than the next), a pickup percentile is taken over
+the pickups of all rounds. The JSON keeps every round.
+
     python bench/queue_throughput.py [--jobs 2000] [--pickups 200] [--workers 1,2,4]
-        [--batches 1,10,50] [--backends sqlite,postgres] [--no-peer]
+        [--batches 1,10,50] [--backends sqlite,postgres] [--rounds 3] [--no-peer]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -127,7 +133,7 @@ def worker_main(
     db.dispose()
 
 
-def run_config(backend: str, workers: int, batch: int, jobs: int, pickups: int) -> dict[str, float]:
+def run_config(backend: str, workers: int, batch: int, jobs: int, pickups: int) -> dict[str, Any]:
     with database(backend) as url:
         db = Database(url)
         upgrade(db)
@@ -174,12 +180,45 @@ def run_config(backend: str, workers: int, batch: int, jobs: int, pickups: int) 
         "claim_complete_per_s": drain_rate,
         "pickup_p50_ms": percentile(latencies, 50) * 1000,
         "pickup_p99_ms": percentile(latencies, 99) * 1000,
+        "pickups_ms": [latency * 1000 for latency in latencies],
     }
 
 
-def run_peer(workers: int, batch: int, jobs: int, pickups: int) -> dict[str, float]:
+def run_peer(workers: int, batch: int, jobs: int, pickups: int) -> dict[str, Any]:
     with database("postgres") as url:
         return run_pgqueuer(url, workers, jobs, pickups, batch)
+
+
+def combine(rounds: list[dict[str, Any]]) -> dict[str, float]:
+    """One figure per measure from several rounds: each rate's median, and the pickup
+    latency's percentiles over the pickups of all rounds."""
+    pickups = [latency for figures in rounds for latency in figures["pickups_ms"]]
+    return {
+        "enqueue_per_s": statistics.median(f["enqueue_per_s"] for f in rounds),
+        "claim_complete_per_s": statistics.median(f["claim_complete_per_s"] for f in rounds),
+        "pickup_p50_ms": percentile(pickups, 50),
+        "pickup_p99_ms": percentile(pickups, 99),
+    }
+
+
+def measure(
+    backend: str, workers: int, batch: int, args: argparse.Namespace
+) -> dict[str, list[dict[str, Any]]]:
+    """The rounds of one configuration, by system: untxt and, on PostgreSQL, PgQueuer,
+    taking turns to go first so that neither always meets the machine as the other
+    left it."""
+    systems = ["untxt"] + (["PgQueuer"] if backend == "postgres" and not args.no_peer else [])
+    rounds: dict[str, list[dict[str, Any]]] = {system: [] for system in systems}
+    for number in range(args.rounds):
+        for system in systems if number % 2 == 0 else systems[::-1]:
+            if system == "untxt":
+                figures = run_config(backend, workers, batch, args.jobs, args.pickups)
+            else:
+                figures = run_peer(workers, batch, args.jobs, args.pickups)
+            shown = {key: value for key, value in figures.items() if key != "pickups_ms"}
+            print(system, backend, workers, batch, f"round {number + 1}", shown, file=sys.stderr)
+            rounds[system].append(figures)
+    return rounds
 
 
 def main() -> None:
@@ -189,6 +228,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--batches", default="1,10,50")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each configuration")
     parser.add_argument("--no-peer", action="store_true", help="leave PgQueuer out")
     args = parser.parse_args()
 
@@ -197,10 +237,15 @@ def main() -> None:
     for backend in args.backends.split(","):
         for workers in (int(n) for n in args.workers.split(",")):
             for batch in (int(n) for n in args.batches.split(",")):
-                runs = [("untxt", run_config(backend, workers, batch, args.jobs, args.pickups))]
-                if backend == "postgres" and not args.no_peer:
-                    runs.append(("PgQueuer", run_peer(workers, batch, args.jobs, args.pickups)))
-                for system, figures in runs:
+                rounds = measure(backend, workers, batch, args)
+                combined = {system: combine(figures) for system, figures in rounds.items()}
+                peer = combined.get("PgQueuer")
+                for system, figures in combined.items():
+                    ratio = (
+                        figures["claim_complete_per_s"] / peer["claim_complete_per_s"]
+                        if peer is not None and system != "PgQueuer"
+                        else None
+                    )
                     results.append(
                         {
                             "system": system,
@@ -208,13 +253,27 @@ def main() -> None:
                             "workers": workers,
                             "batch": batch,
                             **figures,
+                            "claim_complete_vs_pgqueuer": ratio,
+                            "rounds": [
+                                {k: v for k, v in f.items() if k != "pickups_ms"}
+                                for f in rounds[system]
+                            ],
                         }
                     )
-                    rows.append([system, backend, workers, batch, *figures.values()])
-                    print(system, backend, workers, batch, figures, file=sys.stderr)
+                    rows.append(
+                        [
+                            system,
+                            backend,
+                            workers,
+                            batch,
+                            *figures.values(),
+                            "" if ratio is None else f"{ratio:.2f}",
+                        ]
+                    )
     report(
         "queue",
-        f"no-op jobs: {args.jobs} for the rates, {args.pickups} pickups one at a time",
+        f"no-op jobs: {args.jobs} for the rates, {args.pickups} pickups one at a time;"
+        f" rates the median of {args.rounds} rounds, pickups over all rounds",
         [
             "system",
             "database",
@@ -224,11 +283,13 @@ def main() -> None:
             "claim+complete/s",
             "pickup p50 ms",
             "pickup p99 ms",
+            "vs PgQueuer",
         ],
         rows,
         {
             "jobs": args.jobs,
             "pickups": args.pickups,
+            "rounds": args.rounds,
             "results": results,
             "targets": {
                 "pickup_p50_ms": 5,
