@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from tests.conftest import postgres_schema_url
 from untxt.db import Database, upgrade
 from untxt.db.documents import add_document
-from untxt.db.migrate import current_revision, head_revision
+from untxt.db.migrate import alembic_config, current_revision, head_revision
 from untxt.db.models import Base
 from untxt.db.types import utcnow
 
@@ -239,3 +241,37 @@ def test_sqlite_in_memory_is_refused() -> None:
     """Worker processes must share the database, so an in-memory SQLite is an error."""
     with pytest.raises(ValueError, match="SQLite file"):
         Database("sqlite:///:memory:")
+
+
+@pytest.mark.postgres
+def test_the_claims_pick_is_plpgsql_from_0013_and_sql_again_below_it() -> None:
+    """0013 turns the pick into PL/pgSQL, which keeps its plan; its downgrade puts the
+    SQL function of 0011 back, and either picks the same tasks."""
+    for url in postgres_schema_url():
+        db = Database(url)
+        try:
+            upgrade(db, "0012")
+            assert _pick_language(db) == "sql"
+            upgrade(db)
+            assert _pick_language(db) == "plpgsql"
+            with db.write() as session:
+                config = alembic_config()
+                config.attributes["connection"] = session.connection()
+                command.downgrade(config, "0012")
+            assert _pick_language(db) == "sql"
+            assert current_revision(db) == "0012"
+        finally:
+            db.dispose()
+
+
+def _pick_language(db: Database) -> str:
+    with db.engine.connect() as connection:
+        return str(
+            connection.execute(
+                text(
+                    "SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l"
+                    " ON l.oid = p.prolang JOIN pg_namespace AS n ON n.oid = p.pronamespace"
+                    " WHERE p.proname = 'untxt_pick_tasks' AND n.nspname = current_schema()"
+                )
+            ).scalar_one()
+        )

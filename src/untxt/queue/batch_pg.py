@@ -100,9 +100,9 @@ _PROCESSING = (
 #: its job, the job as an event tells of it and its event's ``event_id`` (``id`` is null
 #: otherwise).
 #:
-#: The tasks are picked by ``untxt_pick_tasks`` (migration 0011), which walks the claim
-#: index in order whatever the planner's statistics say, once, before the update (a
-#: subquery inlined into it may run again and pick more than ``:limit``). The update
+#: The tasks are picked by ``untxt_pick_tasks`` (migrations 0011 and 0013), which walks
+#: the claim index in order whatever the planner's statistics say, once, before the
+#: update (a subquery inlined into it may run again and pick more than ``:limit``). The update
 #: finds them where the pick locked them (``ctid``), a look-up no statistics can turn
 #: into a scan of the table, and looks at no status: they were locked as they were
 #: found, queued. A row the pick saw that this statement's snapshot does not (a task
