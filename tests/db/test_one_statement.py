@@ -9,6 +9,7 @@ from datetime import datetime
 import psycopg
 import pytest
 from sqlalchemy import func, select, table, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from tests.queue.helpers import (
@@ -22,6 +23,7 @@ from tests.queue.helpers import (
     task_rows,
 )
 from untxt.db import Database
+from untxt.db import session as session_module
 from untxt.db.models import DocumentRow, JobRow
 from untxt.db.session import transaction
 from untxt.db.types import utcnow
@@ -267,3 +269,42 @@ def test_a_submit_without_a_session_leaves_a_repeat_to_a_write_block(db: Databas
         assert session.scalar(select(func.count()).select_from(JobRow)) == jobs_before
     repeat, _ = _submit(db, _document(db, now, sha256), later(now, 10))
     assert job_row(db, repeat).status == "completed"
+
+
+def _backend_pid(connection: Connection) -> int:
+    """The server process of ``connection`` (a Core select: the guard counts no read)."""
+    return int(connection.execute(select(func.pg_backend_pid())).scalar_one())
+
+
+def test_a_block_without_a_session_keeps_its_connection_for_the_next(db: Database) -> None:
+    """The next block gets the same connection, still committing each statement on its
+    own; a write block meanwhile gets another, in a transaction."""
+    if db.dialect != "postgresql":
+        pytest.skip("statements on their own are PostgreSQL's")
+    _scratch(db)
+    with db.statements() as connection:
+        first = _backend_pid(connection)
+    with db.write() as session:
+        assert _backend_pid(session.connection()) != first
+        session.execute(text("INSERT INTO scratch VALUES (1)"))
+        assert _in_transaction(session)
+    with db.statements() as connection:
+        assert _backend_pid(connection) == first
+        connection.execute(text("INSERT INTO scratch VALUES (2)"))
+        assert _scratch_rows(db) == [1, 2]  # committed by itself, seen from elsewhere
+
+
+def test_a_kept_connection_that_died_while_idle_is_replaced_before_use(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept connection idle long enough is tested, as the pool tests its own: one
+    whose server process is gone is dropped and the block runs on another."""
+    if db.dialect != "postgresql":
+        pytest.skip("statements on their own are PostgreSQL's")
+    with db.statements() as connection:
+        dead = _backend_pid(connection)
+    with db.write() as session:
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead})
+    monkeypatch.setattr(session_module, "_PING_AFTER_IDLE_S", 0.0)
+    with db.statements() as connection:
+        assert _backend_pid(connection) != dead

@@ -12,6 +12,7 @@ own, and a statement alone is atomic and durable already.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -44,6 +45,8 @@ _LAST_USED = "untxt_last_used"
 _ONE_WRITE = "untxt_one_write"
 #: A pooled connection idle this long is tested before use.
 _PING_AFTER_IDLE_S = 1.0
+#: Connections that :meth:`Database.statements` keeps between its blocks, out of the pool.
+_KEPT_FOR_STATEMENTS = 1
 
 
 def normalize_url(url: str) -> URL:
@@ -94,6 +97,7 @@ class Database:
                 raw.cursor().execute("PRAGMA journal_mode=WAL")
             finally:
                 raw.close()
+        self._kept = _KeptConnections(self.engine)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
@@ -129,19 +133,27 @@ class Database:
 
     @contextmanager
     def statements(self) -> Iterator[Connection]:
-        """A pooled connection whose statements each commit on their own, without a
-        session (PostgreSQL only): for a block of plain reads and one write at most, as
-        a write block of ``one_statement`` (a second write raises before it runs).
+        """A connection whose statements each commit on their own, without a session
+        (PostgreSQL only): for a block of plain reads and one write at most, as a write
+        block of ``one_statement`` (a second write raises before it runs).
 
         A session's transaction and its commit hooks cost an enqueue a sixth to a third
         of its CPU (bench/README.md). So the block tells what its write committed itself
         (:func:`untxt.queue.outbox.events_committed`), and anything that needs more
-        than its one write goes to :meth:`write` instead.
+        than its one write goes to :meth:`write` instead. The connection of a block
+        that ended well is kept for the next, in autocommit: a checkout from the pool
+        and back cost an enqueue as much again.
         """
         if self.dialect != "postgresql":
             raise ValueError("statements on their own are PostgreSQL's")
-        with self.engine.connect() as connection, _autocommit(connection):
+        connection = self._kept.take()
+        connection.info[_ONE_WRITE] = _OneWrite()
+        try:
             yield connection
+        except BaseException:
+            _KeptConnections.give_back(connection)
+            raise
+        self._kept.keep(connection)
 
     def conninfo(self) -> str:
         """The URL as libpq understands it (PostgreSQL only), for connections of our own."""
@@ -156,6 +168,7 @@ class Database:
         """Close pooled connections (after fork, or at shutdown)."""
         if self._checkpoints is not None:
             self._checkpoints.stop()
+        self._kept.close()
         self.engine.dispose()
 
 
@@ -164,6 +177,65 @@ class _OneWrite:
 
     def __init__(self) -> None:
         self.written = False
+
+
+class _KeptConnections:
+    """Connections in autocommit kept between blocks of :meth:`Database.statements`, at
+    most :data:`_KEPT_FOR_STATEMENTS`, each with when it was last used."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._idle: list[tuple[Connection, float]] = []
+
+    def take(self) -> Connection:
+        """A kept connection, tested first if it has lain idle (as the pool tests its
+        own), or one from the pool, switched to autocommit."""
+        with self._lock:
+            connection, used = self._idle.pop() if self._idle else (None, 0.0)
+        if connection is not None:
+            if time.monotonic() - used < _PING_AFTER_IDLE_S or self._alive(connection):
+                return connection
+            connection.invalidate()
+            connection.close()
+        connection = self._engine.connect()
+        connection.connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+        return connection
+
+    def _alive(self, connection: Connection) -> bool:
+        dbapi = connection.connection.dbapi_connection
+        try:
+            return dbapi is not None and bool(self._engine.dialect.do_ping(dbapi))
+        except Exception:
+            return False
+
+    def keep(self, connection: Connection) -> None:
+        """Keep ``connection`` for the next block, or give it back to the pool."""
+        connection.info.pop(_ONE_WRITE, None)
+        if not connection.invalidated:
+            with self._lock:
+                if len(self._idle) < _KEPT_FOR_STATEMENTS:
+                    self._idle.append((connection, time.monotonic()))
+                    return
+        self.give_back(connection)
+
+    @staticmethod
+    def give_back(connection: Connection) -> None:
+        """Return ``connection`` to the pool as the pool hands them out: in a transaction
+        of its own (a lost one is dropped by the pool)."""
+        connection.info.pop(_ONE_WRITE, None)
+        if not connection.invalidated:
+            driver = connection.connection.driver_connection
+            if not driver.closed and driver.autocommit:  # type: ignore[union-attr]
+                driver.autocommit = False  # type: ignore[union-attr]
+        connection.close()
+
+    def close(self) -> None:
+        """Give every kept connection back (before the pool is disposed)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection, _ in idle:
+            self.give_back(connection)
 
 
 @contextmanager
