@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from tests.conftest import postgres_schema_url
+from tests.queue.helpers import make_job
 from untxt.db import Database, upgrade
 from untxt.db.documents import add_document
 from untxt.db.migrate import alembic_config, current_revision, head_revision
@@ -246,22 +248,49 @@ def test_sqlite_in_memory_is_refused() -> None:
 @pytest.mark.postgres
 def test_the_claims_pick_is_plpgsql_from_0013_and_sql_again_below_it() -> None:
     """0013 turns the pick into PL/pgSQL, which keeps its plan; its downgrade puts the
-    SQL function of 0011 back, and either picks the same tasks."""
+    SQL function of 0011 back, and either picks the same tasks, best first."""
     for url in postgres_schema_url():
         db = Database(url)
         try:
             upgrade(db, "0012")
+            now = utcnow()
+            make_job(db, now, pages=3, priority=5)
+            urgent = make_job(db, now, pages=2, priority=9)
+            with db.read() as session:
+                urgent_tasks = set(
+                    session.scalars(
+                        text("SELECT id FROM tasks WHERE job_id = :job"), {"job": urgent}
+                    )
+                )
+            picked = _picks(db, now)
+            assert set(picked[:2]) == urgent_tasks
             assert _pick_language(db) == "sql"
             upgrade(db)
             assert _pick_language(db) == "plpgsql"
+            assert _picks(db, now) == picked
             with db.write() as session:
                 config = alembic_config()
                 config.attributes["connection"] = session.connection()
                 command.downgrade(config, "0012")
             assert _pick_language(db) == "sql"
             assert current_revision(db) == "0012"
+            assert _picks(db, now) == picked
         finally:
             db.dispose()
+
+
+def _picks(db: Database, now: datetime) -> list[int]:
+    """The ids of the tasks the pick locks, in its order, four at most (rolled back)."""
+    with db.read() as session:
+        return list(
+            session.scalars(
+                text(
+                    "SELECT (SELECT id FROM tasks WHERE ctid = tid)"
+                    " FROM untxt_pick_tasks(:now, 4) AS tid"
+                ),
+                {"now": now},
+            )
+        )
 
 
 def _pick_language(db: Database) -> str:
