@@ -87,28 +87,24 @@ def add_document(
     return snapshot(DocumentRow, row._mapping), row.id == values["id"]
 
 
-def get_document(session: Session, *, owner: str, document_id: str) -> DocumentRow:
-    """The caller's live document ``document_id``; raises :class:`NotFoundError`."""
-    document = session.scalar(
-        select(DocumentRow).where(
-            DocumentRow.id == document_id,
-            DocumentRow.owner == owner,
-            DocumentRow.deleted_at.is_(None),
-        )
-    )
-    if document is None:
-        raise NotFoundError(f"no document {document_id!r}")
-    return document
-
-
 _DOCUMENTS = table_of(DocumentRow)
-# A Core statement, not a DriverStatement: the guard of a block of one write tells a
-# read from a write by the statement it compiled from.
+#: The caller's live document. A Core statement, not a DriverStatement: the guard of a
+#: block of one write tells a read from a write by the statement it compiled from.
 _LIVE_DOCUMENT = select(_DOCUMENTS).where(
     _DOCUMENTS.c.id == bindparam("document_id"),
     _DOCUMENTS.c.owner == bindparam("owner"),
     _DOCUMENTS.c.deleted_at.is_(None),
 )
+_LIVE_DOCUMENT_ROW = select(DocumentRow).from_statement(_LIVE_DOCUMENT)
+
+
+def get_document(session: Session, *, owner: str, document_id: str) -> DocumentRow:
+    """The caller's live document ``document_id``; raises :class:`NotFoundError`."""
+    params = {"owner": owner, "document_id": document_id}
+    document: DocumentRow | None = session.scalar(_LIVE_DOCUMENT_ROW, params)
+    if document is None:
+        raise NotFoundError(f"no document {document_id!r}")
+    return document
 
 
 def get_document_now(connection: Connection, *, owner: str, document_id: str) -> DocumentRow:

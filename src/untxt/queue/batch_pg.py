@@ -102,11 +102,12 @@ _PROCESSING = (
 #:
 #: The tasks are picked by ``untxt_pick_tasks`` (migrations 0011 and 0013), which walks
 #: the claim index in order whatever the planner's statistics say, once, before the
-#: update (a subquery inlined into it may run again and pick more than ``:limit``). The update
-#: finds them where the pick locked them (``ctid``), a look-up no statistics can turn
-#: into a scan of the table, and looks at no status: they were locked as they were
-#: found, queued. A row the pick saw that this statement's snapshot does not (a task
-#: committed in between) is left as it is, queued, for the next claim.
+#: update (a subquery inlined into it may run again and pick more than ``:limit``).
+#: The update finds them where the pick locked them (``ctid``), a look-up no
+#: statistics can turn into a scan of the table, and looks at no status: they were
+#: locked as they were found, queued. A row the pick saw that this statement's
+#: snapshot does not (a task committed in between) is left as it is, queued, for the
+#: next claim.
 CLAIM_AND_START = (
     text(
         f"""

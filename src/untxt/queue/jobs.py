@@ -29,7 +29,7 @@ from untxt.queue import transitions
 from untxt.queue.cache import cached_job, options_fingerprint, result_rows
 from untxt.queue.notify import notify_in_transaction
 from untxt.queue.outbox import record_event
-from untxt.queue.submit_pg import submit_job, submit_job_now
+from untxt.queue.submit_pg import submit_job
 from untxt.queue.submit_sqlite import queue_job
 from untxt.search.index import copy_index, remove_jobs
 from untxt.tracing import with_carried
@@ -229,7 +229,7 @@ def enqueue_now(
     if plan.fingerprint is None:
         return None
     values = _job_values(plan, plan.fingerprint, owner=owner, document=document, now=now)
-    queued = submit_job_now(
+    queued = submit_job(
         connection,
         values,
         max_attempts=max_attempts,

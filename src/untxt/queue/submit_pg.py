@@ -99,7 +99,7 @@ _SUBMIT = DriverStatement(SUBMIT)
 
 
 def submit_job(
-    session: Session,
+    db: Session | Connection,
     values: dict[str, Any],
     *,
     max_attempts: int,
@@ -108,52 +108,13 @@ def submit_job(
 ) -> bool:
     """Insert a queued job of ``values`` (the jobs row) with its tasks and queued event;
     ``False``, inserting nothing, when ``look_for_reuse`` and the owner has a completed
-    job of the same document and options (the caller then sees whether to reuse it)."""
-    row = _submit(
-        session.connection(),
-        values,
-        max_attempts=max_attempts,
-        now=now,
-        look_for_reuse=look_for_reuse,
-    )
-    if row is None:
-        return False
-    event_recorded(session, row.id)
-    if row.deliveries:
-        deliveries_due(session)
-    return True
+    job of the same document and options (the caller then sees whether to reuse it).
 
-
-def submit_job_now(
-    connection: Connection,
-    values: dict[str, Any],
-    *,
-    max_attempts: int,
-    now: datetime,
-    look_for_reuse: bool,
-) -> bool:
-    """:func:`submit_job` on a connection whose statements commit on their own
-    (:meth:`untxt.db.Database.statements`): committed when it returns, and this
-    process's event readers and webhook deliverer told at once."""
-    row = _submit(
-        connection, values, max_attempts=max_attempts, now=now, look_for_reuse=look_for_reuse
-    )
-    if row is None:
-        return False
-    events_committed(row.id, deliveries=bool(row.deliveries))
-    return True
-
-
-def _submit(
-    connection: Connection,
-    values: dict[str, Any],
-    *,
-    max_attempts: int,
-    now: datetime,
-    look_for_reuse: bool,
-) -> Any:
-    """The submit's statement: its row (the event's id, the deliveries made), or
-    ``None`` when it found a completed job to reuse and inserted nothing."""
+    In a session's transaction, this process's event readers and webhook deliverer are
+    told when it commits; on a connection whose statements commit on their own
+    (:meth:`untxt.db.Database.statements`) the job is committed when this returns, and
+    they are told at once."""
+    session, connection = (db, db.connection()) if isinstance(db, Session) else (None, db)
     payload = event_payload(SimpleNamespace(**values), type="job.queued", now=now)
     rows = _SUBMIT.execute(
         connection,
@@ -166,4 +127,13 @@ def _submit(
             "look_for_reuse": look_for_reuse,
         },
     )
-    return rows[0] if rows else None
+    if not rows:
+        return False
+    (row,) = rows
+    if session is None:
+        events_committed(row.id, deliveries=bool(row.deliveries))
+        return True
+    event_recorded(session, row.id)
+    if row.deliveries:
+        deliveries_due(session)
+    return True
