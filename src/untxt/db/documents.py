@@ -90,12 +90,14 @@ def add_document(
 _DOCUMENTS = table_of(DocumentRow)
 #: The caller's live document. A Core statement, not a DriverStatement: the guard of a
 #: block of one write tells a read from a write by the statement it compiled from.
-_LIVE_DOCUMENT = select(_DOCUMENTS).where(
+_LIVE = (
     _DOCUMENTS.c.id == bindparam("document_id"),
     _DOCUMENTS.c.owner == bindparam("owner"),
     _DOCUMENTS.c.deleted_at.is_(None),
 )
-_LIVE_DOCUMENT_ROW = select(DocumentRow).from_statement(_LIVE_DOCUMENT)
+_LIVE_DOCUMENT = select(_DOCUMENTS).where(*_LIVE)
+# A select of the mapped row, as the guard needs to see a read (not a FromStatement).
+_LIVE_DOCUMENT_ROW = select(DocumentRow).where(*_LIVE)
 
 
 def get_document(session: Session, *, owner: str, document_id: str) -> DocumentRow:

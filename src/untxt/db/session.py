@@ -225,9 +225,7 @@ class _KeptConnections:
         of its own (a lost one is dropped by the pool)."""
         connection.info.pop(_ONE_WRITE, None)
         if not connection.invalidated:
-            driver = connection.connection.driver_connection
-            if not driver.closed and driver.autocommit:  # type: ignore[union-attr]
-                driver.autocommit = False  # type: ignore[union-attr]
+            _back_to_transactions(connection.connection.driver_connection)
         connection.close()
 
     def close(self) -> None:
@@ -254,9 +252,15 @@ def _autocommit(connection: Connection) -> Iterator[None]:
         yield
     finally:
         info.pop(_ONE_WRITE, None)
-        # transaction() may have turned it off already; a closed connection is dropped.
-        if driver.autocommit and not driver.closed:  # type: ignore[union-attr]
-            driver.autocommit = False  # type: ignore[union-attr]
+        # transaction() may have turned it off already.
+        _back_to_transactions(driver)
+
+
+def _back_to_transactions(driver: Any) -> None:
+    """Turn the driver's autocommit off, as the pool hands connections out; a closed
+    connection is left as it is (the pool drops it)."""
+    if driver.autocommit and not driver.closed:
+        driver.autocommit = False
 
 
 def transaction(session: Session) -> None:
