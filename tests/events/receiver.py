@@ -135,9 +135,12 @@ class Receiver:
 
 
 @contextmanager
-def running_receiver(*, port: int = 0) -> Iterator[Receiver]:
-    """A started receiver, stopped afterwards."""
-    receiver = Receiver(port=port).start()
+def running_receiver(*, port: int = 0, secret: str | None = None) -> Iterator[Receiver]:
+    """A started receiver, stopped afterwards; with ``secret``, it verifies from the
+    first request on."""
+    receiver = Receiver(port=port)
+    receiver.secret = secret
+    receiver.start()
     try:
         yield receiver
     finally:

@@ -207,8 +207,8 @@ def test_an_unreachable_endpoint_is_retried_until_it_comes_up(db: Database, tmp_
             ).id
         make_job(db, utcnow())
         _wait_until(lambda: _deliveries(db, subscription)[0].attempts >= 2)
-        with running_receiver(port=port) as receiver:
-            receiver.secret = receiver_secret
+        # The secret is set before it serves: a retry may come at once.
+        with running_receiver(port=port, secret=receiver_secret) as receiver:
             (arrived,) = receiver.wait_for(1)
             assert arrived.verified
     (delivery,) = _deliveries(db, subscription)

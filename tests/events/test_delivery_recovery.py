@@ -129,8 +129,8 @@ def test_a_killed_server_delivers_every_pending_event_after_a_restart(
         server.start()
         time.sleep(1.0)  # the endpoint is still down: the restarted server's tries fail
 
-        with running_receiver(port=port) as receiver:
-            receiver.secret = secret
+        # The secret is set before it serves: a retry may come at once.
+        with running_receiver(port=port, secret=secret) as receiver:
             with db.read() as session:
                 expected = {
                     f"msg_{d.event_id}_{d.id}" for d in session.scalars(select(WebhookDeliveryRow))
